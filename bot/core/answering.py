@@ -1,0 +1,78 @@
+"""Answer one question: pick the reply language, match the FAQ, and say what to reply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.core.faq import Faq
+from bot.core.language import Detection, LanguageDetector, LanguagePolicy, script_languages
+from bot.core.matching import FaqIndex, Match, MatchKind, Thresholds
+from bot.core.text import fold, words
+
+MAX_QUESTION_CHARS = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    text: str
+    saved_lang: str | None = None  # chosen with /language
+    telegram_lang: str | None = None  # the user's app language, e.g. "pt-br"
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the bot decided; rendering it into words is the adapters' job (replies.py)."""
+
+    kind: MatchKind
+    faq_id: str | None
+    lang: str
+    score: float
+    suggestions: tuple[str, ...]
+    detected: Detection
+
+    @property
+    def is_answer(self) -> bool:
+        return self.kind is MatchKind.ANSWER
+
+
+class Answerer:
+    """The FAQ engine for one FAQ version: immutable, so a reload swaps in a new Answerer."""
+
+    def __init__(self, faq: Faq, default_language: str = "en", thresholds: Thresholds | None = None):
+        self.faq = faq
+        supported = faq.language_codes
+        self.policy = LanguagePolicy(supported, default_language if default_language in supported else
+                                     faq.source_language)
+        self.index = FaqIndex(faq, thresholds)
+        vocab = {code: {w for q in self.index.vocabulary(code) for w in words(fold(q))} for code in supported}
+        stop = {code: profile.stopwords for code, profile in faq.languages.items()}
+        self.detector = LanguageDetector(vocab, stop)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return self.faq.language_codes
+
+    def ask(self, question: Question) -> Answer:
+        text = question.text[:MAX_QUESTION_CHARS]
+        detected = self.detector.detect(text)
+        lang = self.policy.choose(detected, question.saved_lang, question.telegram_lang)
+        match = self.index.match(text, self._search_order(text, detected, lang), self._typo_languages(
+            detected, lang))
+        return Answer(match.kind, match.topic_id, lang, match.score, match.suggestions, detected)
+
+    def match_in(self, text: str, lang: str) -> Match:
+        """Match within one language only (used by the FAQ check for colliding variants)."""
+        return self.index.match(text, [lang], [lang])
+
+    def _search_order(self, text: str, detected: Detection, lang: str) -> list[str]:
+        """Languages whose script the text uses, the likeliest first; the reply language is among them."""
+        order: list[str] = []
+        for code in (detected.lang, lang, *self.detector.candidates(text)):
+            if code and code not in order and code in self.index.languages:
+                order.append(code)
+        scripts = {script_languages(code) for code in self.detector.candidates(text)}
+        return [code for code in order if not scripts or script_languages(code) in scripts]
+
+    @staticmethod
+    def _typo_languages(detected: Detection, lang: str) -> list[str]:
+        return [code for code in (detected.lang, lang) if code]

@@ -1,0 +1,162 @@
+"""Which language a message is written in, and which language to reply in."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from babel import Locale, UnknownLocaleError, negotiate_locale
+
+from bot.core.text import fold, words
+
+_SCRIPTS: dict[str, re.Pattern[str]] = {
+    "ar": re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]"),
+    "zh": re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"),
+    "ru": re.compile(r"[\u0400-\u04ff]"),
+    "latin": re.compile(r"[A-Za-z\u00c0-\u024f]"),
+    "kana": re.compile(r"[\u3040-\u30ff]"),
+}
+# Letters that point to one Latin-script language (weights: how strongly).
+_LETTER_HINTS: dict[str, dict[str, float]] = {
+    "ñ": {"es": 2.0}, "¿": {"es": 2.0}, "¡": {"es": 2.0},
+    "ã": {"pt": 2.0}, "õ": {"pt": 2.0}, "ç": {"fr": 0.8, "pt": 0.8},
+    "ß": {"de": 2.0}, "ä": {"de": 1.5}, "ö": {"de": 1.5}, "ü": {"de": 1.2},
+    "è": {"fr": 1.5}, "ê": {"fr": 1.0, "pt": 0.6}, "à": {"fr": 1.0, "pt": 0.3}, "ù": {"fr": 1.5},
+    "î": {"fr": 1.5}, "ô": {"fr": 1.0, "pt": 0.6}, "œ": {"fr": 2.0}, "û": {"fr": 1.5}, "ë": {"fr": 1.0},
+    "á": {"es": 0.6, "pt": 0.6}, "í": {"es": 0.6, "pt": 0.5}, "ó": {"es": 0.6, "pt": 0.5},
+    "ú": {"es": 0.6, "pt": 0.4}, "é": {"fr": 0.6, "es": 0.4, "pt": 0.4}, "â": {"pt": 0.8, "fr": 0.5},
+}
+_SCRIPT_OF_LANGUAGE = {"ar": "ar", "zh": "zh", "ru": "ru"}
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    lang: str | None
+    confidence: float  # 0..1: how sure; below the detector's threshold the caller should not rely on it
+
+
+def script_languages(lang: str) -> str:
+    return _SCRIPT_OF_LANGUAGE.get(lang, "latin")
+
+
+class LanguageDetector:
+    """Script first; among Latin-script languages, vocabulary (stop words and FAQ words) and letters."""
+
+    def __init__(self, vocabularies: Mapping[str, Iterable[str]], stopwords: Mapping[str, Iterable[str]]):
+        self.languages = tuple(vocabularies)
+        self._stop = {lang: frozenset(fold(w) for w in stopwords.get(lang, ())) for lang in self.languages}
+        self._vocab = {lang: frozenset(fold(w) for w in vocabularies[lang]) for lang in self.languages}
+        # A word shared by many languages says little about any of them.
+        counts: dict[str, int] = {}
+        for lang in self.languages:
+            for word in self._vocab[lang] | self._stop[lang]:
+                counts[word] = counts.get(word, 0) + 1
+        self._spread = counts
+
+    def candidates(self, text: str) -> list[str]:
+        """Languages whose script appears in the text, most characters first."""
+        found: list[tuple[int, str]] = []
+        for lang in self.languages:
+            script = script_languages(lang)
+            hits = len(_SCRIPTS[script].findall(text))
+            if hits:
+                found.append((hits, lang))
+        found.sort(key=lambda item: -item[0])
+        return [lang for _, lang in found]
+
+    def detect(self, text: str) -> Detection:
+        scripts = {name: len(pattern.findall(text)) for name, pattern in _SCRIPTS.items()}
+        total = sum(scripts.values())
+        if total == 0:
+            return Detection(None, 0.0)
+        if scripts["kana"] > 0:
+            return Detection(None, 0.0)  # Japanese: not one of ours, even though it uses Han characters
+        best_script = max(scripts, key=lambda name: scripts[name])
+        share = scripts[best_script] / total
+        if best_script != "latin":
+            lang = best_script if best_script in self.languages else None
+            confident = share >= 0.5 and scripts[best_script] >= 2
+            return Detection(lang, share if confident and lang else 0.0)
+        return self._detect_latin(text, share)
+
+    def _detect_latin(self, text: str, share: float) -> Detection:
+        latin = [lang for lang in self.languages if script_languages(lang) == "latin"]
+        if not latin:
+            return Detection(None, 0.0)
+        scores = dict.fromkeys(latin, 0.0)
+        lowered = text.lower()
+        for letter, hints in _LETTER_HINTS.items():
+            n = lowered.count(letter)
+            if n:
+                for lang, weight in hints.items():
+                    if lang in scores:
+                        scores[lang] += weight * min(n, 3)
+        tokens = [w for w in words(fold(text)) if not w.isdigit()]
+        for token in tokens:
+            for lang in latin:
+                weight = 0.0
+                if token in self._stop[lang]:
+                    weight = 1.0
+                elif token in self._vocab[lang]:
+                    weight = 0.7
+                if weight:
+                    scores[lang] += weight / self._spread.get(token, 1)
+        ranked = sorted(scores.items(), key=lambda item: -item[1])
+        best, best_score = ranked[0]
+        second = ranked[1][1] if len(ranked) > 1 else 0.0
+        if best_score < 0.9:
+            return Detection(None, 0.0)
+        margin = (best_score - second) / best_score
+        confidence = share * min(1.0, margin * 1.5) * min(1.0, best_score / 2)
+        return Detection(best, confidence)
+
+
+def negotiate(code: str | None, supported: Sequence[str]) -> str | None:
+    """Map a Telegram/IETF tag (`pt-br`, `zh-hans`, `en_US`) to a supported language, or None."""
+    if not code:
+        return None
+    tag = code.strip().replace("_", "-")
+    if not tag:
+        return None
+    found = negotiate_locale([tag, tag.split("-")[0]], list(supported), sep="-")
+    if found:
+        return found
+    try:
+        language = Locale.parse(tag, sep="-").language
+    except (ValueError, TypeError, UnknownLocaleError):
+        return None
+    return language if language in supported else None
+
+
+def is_valid_tag(code: str) -> bool:
+    try:
+        Locale.parse(code.strip().replace("_", "-"), sep="-")
+    except (ValueError, TypeError, UnknownLocaleError):
+        return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class LanguagePolicy:
+    """The rule that picks the reply language (documented in the README):
+
+    1. the language the message is written in, when detection is confident;
+    2. else the language the user chose with /language;
+    3. else Telegram's `language_code`, negotiated with Babel;
+    4. else the default language.
+    """
+
+    supported: tuple[str, ...]
+    default: str
+    threshold: float = 0.35
+
+    def choose(self, detected: Detection, saved: str | None, telegram_code: str | None) -> str:
+        if detected.lang in self.supported and detected.confidence >= self.threshold:
+            return detected.lang
+        return self.preferred(saved, telegram_code)
+
+    def preferred(self, saved: str | None, telegram_code: str | None) -> str:
+        if saved in self.supported:
+            return saved
+        return negotiate(telegram_code, self.supported) or self.default

@@ -1,0 +1,257 @@
+"""Fuzzy matching of a message against every question variant of every FAQ entry.
+
+Each language has an index built once at load: question variants as sets of weighted tokens (weight =
+inverse topic frequency), an inverted index from token to variants, and the vocabulary bucketed by length
+for typo correction. A query is analysed per candidate language; typos are corrected to the nearest
+vocabulary token (Levenshtein, 1 edit for short words, 2 for long ones); each touched variant gets a
+precision/recall score (how much of the query it explains, how much of it the query covers). The best
+topic wins when it is both high and clearly ahead of any unrelated topic.
+
+Cost per query: analysis is linear in the message length; scoring is linear in the postings of the query's
+tokens, i.e. it grows with the number of variants sharing a word with the query, not with the FAQ's size.
+Typo correction looks only at vocabulary words of similar length.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from bot.core.faq import Faq
+from bot.core.text import Analyzer, is_han, sentences, unique
+
+MAX_QUERY_CHARS = 1_000
+
+
+class MatchKind(StrEnum):
+    ANSWER = "answer"
+    SUGGEST = "suggest"
+    FALLBACK = "fallback"
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    kind: MatchKind
+    topic_id: str | None
+    score: float  # 0..100, the best topic's score
+    suggestions: tuple[str, ...] = ()
+    matched_lang: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    answer: float = 0.60  # at least this, and ahead of unrelated topics by `margin`
+    margin: float = 0.10
+    sure: float = 0.86  # this high answers even when another topic is close
+    suggest: float = 0.36  # below: fallback
+    max_suggestions: int = 3
+
+
+@dataclass(slots=True)
+class _Variant:
+    topic: int
+    weights: dict[str, float]
+    total: float
+
+
+@dataclass
+class LanguageIndex:
+    """The precomputed index of one language's question variants."""
+
+    analyzer: Analyzer
+    topic_ids: list[str]
+    variants: list[_Variant] = field(default_factory=list)
+    postings: dict[str, list[int]] = field(default_factory=dict)
+    idf: dict[str, float] = field(default_factory=dict)
+    stems: frozenset[str] = frozenset()  # every stem of the variants, before synonyms are merged
+    unknown_weight: float = 1.0
+    beta: float = 0.6  # < 1: explaining the whole message weighs more than covering the whole variant
+    blend: float = 0.3  # share of the topic-level coverage in the score
+    topics_of: dict[str, frozenset[int]] = field(default_factory=dict)
+    _by_length: dict[int, list[str]] = field(default_factory=dict)
+    _corrections: dict[str, tuple[str, float] | None] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, analyzer: Analyzer, questions: Iterable[tuple[str, str]]) -> LanguageIndex:
+        """`questions`: (topic id, question variant) pairs."""
+        topic_ids: list[str] = []
+        topic_pos: dict[str, int] = {}
+        raw: list[tuple[int, list[str]]] = []
+        doc_freq: dict[str, set[int]] = {}
+        stems: set[str] = set()
+        for topic_id, question in questions:
+            pos = topic_pos.setdefault(topic_id, len(topic_ids))
+            if pos == len(topic_ids):
+                topic_ids.append(topic_id)
+            plain = analyzer.stems(question)
+            stems.update(plain)
+            tokens = unique(analyzer.merge(plain))
+            if not tokens:
+                continue
+            raw.append((pos, tokens))
+            for token in tokens:
+                doc_freq.setdefault(token, set()).add(pos)
+        index = cls(analyzer=analyzer, topic_ids=topic_ids)
+        n = max(len(topic_ids), 1)
+        index.idf = {t: math.log(1 + n / len(topics)) for t, topics in doc_freq.items()}
+        index.topics_of = {t: frozenset(topics) for t, topics in doc_freq.items()}
+        index.unknown_weight = math.log(1 + n / 2)
+        for pos, tokens in raw:
+            weights = {t: index.idf[t] for t in tokens}
+            number = len(index.variants)
+            index.variants.append(_Variant(pos, weights, sum(weights.values())))
+            for token in tokens:
+                index.postings.setdefault(token, []).append(number)
+        for phrase, _ in analyzer.phrases:
+            stems.update(phrase)
+        index.stems = frozenset(stems)
+        for token in index.stems:
+            if not token.startswith("~") and not is_han(token) and len(token) >= 3:
+                index._by_length.setdefault(len(token), []).append(token)
+        return index
+
+    def correct(self, token: str) -> tuple[str, float] | None:
+        """The vocabulary stem a typo most likely meant, with a similarity in 0..1."""
+        if token in self._corrections:
+            return self._corrections[token]
+        found: tuple[str, float] | None = None
+        if len(token) >= 4 and not is_han(token) and not token.isdigit() and not token.startswith("~"):
+            max_edits = 1 if len(token) < 7 else 2
+            pool = [w for n in range(len(token) - max_edits, len(token) + max_edits + 1)
+                    for w in self._by_length.get(n, ())]
+            best = process.extractOne(token, pool, scorer=OSA.distance, score_cutoff=max_edits)
+            if best is not None:
+                edits = best[1]
+                found = (best[0], 0.7 if edits > 1 else 0.85 if len(token) >= 6 else 0.75)
+        if len(self._corrections) < 20_000:
+            self._corrections[token] = found
+        return found
+
+    def query(self, text: str, fuzzy: bool, known_elsewhere: frozenset[str] = frozenset()
+              ) -> tuple[dict[str, float], float]:
+        """The message as vocabulary tokens with their similarity, and its total weight."""
+        similarity: dict[str, float] = {}
+        unknown = 0.0
+        corrected: list[str] = []
+        for stem in self.analyzer.stems(text):
+            if stem in self.stems or stem.startswith("~"):
+                corrected.append(stem)
+                continue
+            fix = self.correct(stem) if fuzzy and stem not in known_elsewhere else None
+            if fix is not None:
+                corrected.append(fix[0])
+                similarity[fix[0]] = fix[1]
+            else:
+                corrected.append(stem)
+        query: dict[str, float] = {}
+        total = 0.0
+        for token in unique(self.analyzer.merge(corrected)):
+            weight = self.idf.get(token)
+            if weight is None:
+                # A word another language knows is likely a foreign term, not a change of subject.
+                unknown += self.unknown_weight * (0.4 if token in known_elsewhere else 1.0)
+                continue
+            query[token] = similarity.get(token, 1.0)
+            total += weight
+        return query, total + unknown
+
+    def score(self, text: str, fuzzy: bool, known_elsewhere: frozenset[str] = frozenset()
+              ) -> dict[str, float]:
+        """Score every topic sharing a token with `text`: topic id -> best variant score in 0..1."""
+        query, query_total = self.query(text, fuzzy, known_elsewhere)
+        if not query:
+            return {}
+        matched: dict[int, float] = {}
+        for token, similarity in query.items():
+            gain = self.idf[token] * similarity
+            for number in self.postings.get(token, ()):
+                matched[number] = matched.get(number, 0.0) + gain
+        best: dict[str, float] = {}
+        coverage: dict[int, float] = {}  # per topic: how much of the message its variants explain together
+        for token, similarity in query.items():
+            gain = self.idf[token] * similarity
+            for topic in self.topics_of.get(token, ()):
+                coverage[topic] = coverage.get(topic, 0.0) + gain
+        b2 = self.beta * self.beta
+        for number, hit in matched.items():
+            variant = self.variants[number]
+            precision = hit / query_total
+            recall = hit / variant.total
+            f_score = (1 + b2) * precision * recall / (b2 * precision + recall)
+            f_score = (1 - self.blend) * f_score + self.blend * coverage[variant.topic] / query_total
+            topic = self.topic_ids[variant.topic]
+            if f_score > best.get(topic, 0.0):
+                best[topic] = f_score
+        return best
+
+
+class FaqIndex:
+    """Matches a message against the FAQ in every language; built once per FAQ version."""
+
+    def __init__(self, faq: Faq, thresholds: Thresholds | None = None) -> None:
+        self.faq = faq
+        self.thresholds = thresholds or Thresholds()
+        self.languages: dict[str, LanguageIndex] = {}
+        self._small_talk = {t.id for t in faq.topics.values() if t.category is None}
+        for code, profile in faq.languages.items():
+            analyzer = Analyzer(code, profile.stopwords, profile.synonyms)
+            pairs = [(entry.id, question) for entry in faq.entries_in(code) for question in entry.questions]
+            self.languages[code] = LanguageIndex.build(analyzer, pairs)
+        self._known = frozenset(t for index in self.languages.values() for t in index.idf)
+        self._families = {topic_id: faq.family(topic_id) for topic_id in faq.topics}
+
+    def vocabulary(self, lang: str) -> list[str]:
+        return [q for entry in self.faq.entries_in(lang) for q in entry.questions]
+
+    def match(self, text: str, languages: Iterable[str], fuzzy_languages: Iterable[str] = ()) -> Match:
+        """Match `text` in `languages` (most likely first); typos are corrected in `fuzzy_languages`."""
+        text = text[:MAX_QUERY_CHARS]
+        fuzzy = set(fuzzy_languages)
+        segments = [text]
+        parts = sentences(text)
+        if len(parts) > 1:
+            segments.extend(parts)
+        scores: dict[str, float] = {}
+        source: dict[str, str] = {}
+        for lang in languages:
+            index = self.languages.get(lang)
+            if index is None:
+                continue
+            for segment in segments:
+                for topic, value in index.score(segment, lang in fuzzy, self._known).items():
+                    if value > scores.get(topic, 0.0):
+                        scores[topic] = value
+                        source[topic] = lang
+        return self.decide(scores, source)
+
+    def decide(self, scores: Mapping[str, float], source: Mapping[str, str]) -> Match:
+        t = self.thresholds
+        ranked = sorted(scores.items(), key=lambda item: -item[1])
+        if not ranked:
+            return Match(MatchKind.FALLBACK, None, 0.0)
+        best_id, best = ranked[0]
+        if best_id in self._small_talk:
+            # "Hello! How do I join?" is a question about joining, not a greeting.
+            for topic, value in ranked[1:]:
+                if topic not in self._small_talk and value >= (t.answer + t.sure) / 2:
+                    best_id, best = topic, value
+                    break
+        family = self._families.get(best_id, {best_id})
+        rival = next((value for topic, value in ranked if topic not in family), 0.0)
+        score = round(best * 100, 1)
+        if best >= t.sure or (best >= t.answer and best - rival >= t.margin):
+            return Match(MatchKind.ANSWER, best_id, score, (), source.get(best_id))
+        if best >= t.suggest:
+            picked: list[str] = []
+            for topic, value in ranked:
+                if value < t.suggest or len(picked) == t.max_suggestions:
+                    break
+                if topic not in self._small_talk or not picked:
+                    picked.append(topic)
+            return Match(MatchKind.SUGGEST, best_id, score, tuple(picked), source.get(best_id))
+        return Match(MatchKind.FALLBACK, None, score, (), None)

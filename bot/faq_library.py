@@ -1,0 +1,71 @@
+"""The FAQ currently served, swapped whole when staff edit the files; an invalid edit never replaces it."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.core.answering import Answer, Answerer, Question
+from bot.core.faq import Faq
+from bot.storage.faq_files import FaqLoadError, Problem, load_faq
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReloadResult:
+    changed: bool
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+class FaqLibrary:
+    """Holds the current Answerer. Readers take one reference per question, so a swap is atomic."""
+
+    def __init__(self, directory: Path, default_language: str = "en") -> None:
+        self.directory = directory
+        self.default_language = default_language
+        faq, problems = load_faq(directory)
+        if faq is None:
+            raise FaqLoadError(problems)
+        self._answerer = Answerer(faq, default_language)
+        self._signature = self._files_signature()
+
+    @property
+    def answerer(self) -> Answerer:
+        return self._answerer
+
+    @property
+    def faq(self) -> Faq:
+        return self._answerer.faq
+
+    def ask(self, question: Question) -> Answer:
+        return self._answerer.ask(question)
+
+    def _files_signature(self) -> tuple[tuple[str, int, int], ...]:
+        try:
+            return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                                for p in self.directory.glob("*.yaml")))
+        except OSError:
+            return ()
+
+    def changed_on_disk(self) -> bool:
+        return self._files_signature() != self._signature
+
+    def reload(self) -> ReloadResult:
+        """Load the folder again; keep serving the previous FAQ when the new one has errors."""
+        signature = self._files_signature()
+        faq, problems = load_faq(self.directory)
+        self._signature = signature
+        if faq is None:
+            for problem in problems:
+                if problem.severity == "error":
+                    log.error("FAQ edit rejected, previous FAQ still served: %s", problem)
+            return ReloadResult(False, problems)
+        self._answerer = Answerer(faq, self.default_language)
+        log.info("FAQ reloaded: %d topics in %d languages", len(faq.topics), len(faq.languages))
+        return ReloadResult(True, problems)
