@@ -44,9 +44,10 @@ class LanguageDetector:
     """Script first; among Latin-script languages, vocabulary (stop words and FAQ words) and letters."""
 
     def __init__(self, vocabularies: Mapping[str, Iterable[str]], stopwords: Mapping[str, Iterable[str]]):
+        """`vocabularies`: folded words per language (see text.fold); stop words are folded here."""
         self.languages = tuple(vocabularies)
         self._stop = {lang: frozenset(fold(w) for w in stopwords.get(lang, ())) for lang in self.languages}
-        self._vocab = {lang: frozenset(fold(w) for w in vocabularies[lang]) for lang in self.languages}
+        self._vocab = {lang: frozenset(vocabularies[lang]) for lang in self.languages}  # already folded
         # A word shared by many languages says little about any of them.
         counts: dict[str, int] = {}
         for lang in self.languages:
@@ -119,9 +120,11 @@ def negotiate(code: str | None, supported: Sequence[str]) -> str | None:
     tag = code.strip().replace("_", "-")
     if not tag:
         return None
+    # Babel answers in the case of the requested tag ("EN-us" -> "EN"): return the supported spelling.
+    spelling = {code.lower(): code for code in supported}
     found = negotiate_locale([tag, tag.split("-")[0]], list(supported), sep="-")
-    if found:
-        return found
+    if found and found.lower() in spelling:
+        return spelling[found.lower()]
     try:
         language = Locale.parse(tag, sep="-").language
     except (ValueError, TypeError, UnknownLocaleError):

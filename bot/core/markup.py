@@ -102,10 +102,21 @@ def _pieces(text: str, limit: int) -> list[str]:
                 continue
             for word in re.split(r"(?<= )", line):
                 while visible_length(word) > limit:  # one endless word: cut it
-                    pieces.append(word[:limit])
-                    word = word[limit:]
+                    cut = _fitting_prefix(word, limit)
+                    pieces.append(word[:cut])
+                    word = word[cut:]
                 pieces.append(word)
     return pieces
+
+
+def _fitting_prefix(word: str, limit: int) -> int:
+    """How many characters of `word` fit in `limit` UTF-16 units (an emoji counts two), at least one."""
+    units = 0
+    for i, char in enumerate(word):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return max(i, 1)
+    return len(word)
 
 
 _LATIN_RUN = re.compile(

@@ -39,14 +39,17 @@ SNOWBALL_NAMES = {
 }
 
 
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
 def fold(text: str) -> str:
     """Unicode-normalise and casefold; drop accents, diacritics and Arabic letter variants."""
+    if text.isascii():
+        return text.lower()
     text = unicodedata.normalize("NFKC", text).casefold()
     text = _ARABIC_MARKS.sub("", text).translate(_ARABIC_LETTERS).translate(_TRADITIONAL)
     text = text.replace("ё", "е").replace("ß", "ss").replace("œ", "oe").replace("æ", "ae")
-    decomposed = unicodedata.normalize("NFD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return unicodedata.normalize("NFC", stripped)
+    return unicodedata.normalize("NFC", _COMBINING.sub("", unicodedata.normalize("NFD", text)))
 
 
 def words(folded: str) -> list[str]:
@@ -84,6 +87,8 @@ class Analyzer:
     _stem_cache: dict[str, str] = field(init=False, default_factory=dict, repr=False)
     _phrases: list[tuple[tuple[str, ...], str]] = field(init=False, default_factory=list, repr=False)
     _han_phrases: list[tuple[str, str]] = field(init=False, default_factory=list, repr=False)
+    _phrases_by_first: dict[str, list[tuple[tuple[str, ...], str]]] = field(
+        init=False, default_factory=dict, repr=False)
     _han_stops: tuple[str, ...] = field(init=False, default=(), repr=False)
     _han_pattern: re.Pattern[str] | None = field(init=False, default=None, repr=False)
     _han_canonical: dict[str, str] = field(init=False, default_factory=dict, repr=False)
@@ -106,6 +111,8 @@ class Analyzer:
                     if tokens:
                         self._phrases.append((tokens, canonical))
         self._phrases.sort(key=lambda item: len(item[0]), reverse=True)
+        for phrase, canonical in self._phrases:
+            self._phrases_by_first.setdefault(phrase[0], []).append((phrase, canonical))
         self._han_phrases.sort(key=lambda item: len(item[0]), reverse=True)
         if self._han_phrases:
             self._han_canonical = dict(self._han_phrases)
@@ -185,7 +192,7 @@ class Analyzer:
         out: list[str] = []
         i = 0
         while i < len(tokens):
-            for phrase, canonical in self._phrases:
+            for phrase, canonical in self._phrases_by_first.get(tokens[i], ()):
                 if tuple(tokens[i : i + len(phrase)]) == phrase:
                     if len(phrase) > 1 and "_" in canonical:
                         out.extend(phrase)

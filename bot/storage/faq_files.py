@@ -27,7 +27,7 @@ LANGUAGE_KEYS = {"language", "name", "categories", "stopwords", "synonyms", "ent
 Path_ = tuple[str, ...]
 
 
-class _FaqYamlLoader(yaml.SafeLoader):
+class _FaqYamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when available: 10x faster
     """YAML 1.2 booleans: only true/false. Words like "on", "no", "yes" stay words (French "on"...)."""
 
 
@@ -115,7 +115,8 @@ def _parse(path: Path, report: _Report) -> _Document | None:
 
 
 def _walk(node: yaml.Node, path: Path_, doc: _Document, report: _Report) -> None:
-    doc.lines[path] = node.start_mark.line + 1
+    # A key's own line wins over its value's: a block mapping under `how-to-join:` starts on the next line.
+    doc.lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:

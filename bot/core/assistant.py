@@ -1,0 +1,89 @@
+"""The conversation's use cases, free of Telegram: ask, choose a language, give feedback.
+
+Each method is one call from an adapter: it resolves the user's language, uses the FAQ engine and records
+what staff need through the storage ports.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.core.answering import Answer, Answerer, Question
+from bot.core.language import negotiate
+from bot.core.ports import Feedback, LoggedQuestion, QuestionLog, UserRecord, Users
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Asker:
+    """Who is asking, as any adapter can tell it."""
+
+    user_id: int
+    telegram_language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AskResult:
+    answer: Answer
+    question_id: int | None  # None when the question could not be logged (the answer still goes out)
+
+
+class Assistant:
+    def __init__(self, answerer: Callable[[], Answerer], users: Users, questions: QuestionLog,
+                 feedback: Feedback) -> None:
+        self._answerer = answerer
+        self.users = users
+        self.questions = questions
+        self.feedback = feedback
+
+    @property
+    def answerer(self) -> Answerer:
+        return self._answerer()
+
+    async def language_of(self, asker: Asker) -> str:
+        """The language for menus and commands: the saved choice, else Telegram's, else the default."""
+        record = await self.users.touch(asker.user_id, asker.telegram_language)
+        return self._preferred(record, asker)
+
+    def _preferred(self, record: UserRecord | None, asker: Asker) -> str:
+        saved = record.language if record else None
+        return self.answerer.policy.preferred(saved, asker.telegram_language)
+
+    async def ask(self, asker: Asker, text: str) -> AskResult:
+        """Answer from the FAQ even when storage fails: the records are best effort, the answer is not."""
+        try:
+            record: UserRecord | None = await self.users.touch(asker.user_id, asker.telegram_language)
+        except Exception:  # storage down: answer without the saved language rather than not at all
+            log.warning("user record unavailable; answering without the saved language", exc_info=True)
+            record = None
+        answer = self.answerer.ask(Question(text, record.language if record else None, asker.telegram_language))
+        try:
+            question_id: int | None = await self.questions.record(
+                LoggedQuestion(text, answer.lang, answer.kind.value, answer.faq_id, answer.score)
+            )
+        except Exception:
+            log.warning("question log unavailable; question not recorded", exc_info=True)
+            question_id = None
+        return AskResult(answer, question_id)
+
+    async def choose_language(self, asker: Asker, wanted: str) -> str | None:
+        """Save the user's language; returns it, or None when it is not one we speak."""
+        lang = negotiate(wanted, self.answerer.languages)
+        if lang is None:
+            return None
+        await self.users.touch(asker.user_id, asker.telegram_language)
+        await self.users.set_language(asker.user_id, lang)
+        return lang
+
+    async def rate(self, asker: Asker, topic_id: str, lang: str, helpful: bool) -> None:
+        await self.users.touch(asker.user_id, asker.telegram_language)
+        await self.feedback.record(asker.user_id, topic_id, lang, helpful)
+
+    async def picked_suggestion(self, question_id: int, topic_id: str) -> None:
+        await self.questions.record_choice(question_id, topic_id)
+
+    async def rejected_suggestions(self, question_id: int) -> None:
+        await self.questions.record_rejection(question_id)

@@ -1,0 +1,92 @@
+"""The database connection: one async engine and its session factory, built by the composition root."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+SQLITE_BUSY_TIMEOUT_MS = 5_000
+
+# Operators write the URL they know; lcbot runs on asyncio, so sync drivers become their async twins.
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+pysqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+psycopg2": "postgresql+asyncpg",
+}
+
+
+def async_url(url: str | URL) -> URL:
+    """The URL with an async driver: "sqlite:///x.db" -> "sqlite+aiosqlite:///x.db", likewise PostgreSQL."""
+    parsed = make_url(url)
+    driver = _ASYNC_DRIVERS.get(parsed.drivername)
+    return parsed.set(drivername=driver) if driver else parsed
+
+
+def create_engine(url: str | URL, *, enforce_foreign_keys: bool = True) -> AsyncEngine:
+    """An async engine tuned per backend.
+
+    SQLite gets WAL (readers do not block the writer), a busy timeout (concurrent updates wait for the
+    write lock instead of failing) and foreign keys (off by default in SQLite; ON DELETE CASCADE needs
+    them). Migrations pass `enforce_foreign_keys=False`: Alembic's batch mode recreates tables, and
+    dropping a parent table with foreign keys on would cascade-delete its children's rows.
+    """
+    parsed = async_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_async_engine(parsed, pool_pre_ping=True)
+    engine = create_async_engine(parsed)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if enforce_foreign_keys else 'OFF'}")
+        cursor.close()
+
+    return engine
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded values after commit, so results can be read once the unit of work ends."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class Database:
+    """The engine and its sessions; owned by the composition root, which closes it on shutdown."""
+
+    def __init__(self, url: str | URL) -> None:
+        self.engine = create_engine(url)
+        self.sessions = session_factory(self.engine)
+
+    @property
+    def dialect(self) -> str:
+        """"sqlite" or "postgresql": the repositories pick the matching upsert."""
+        return self.engine.dialect.name
+
+    async def ping(self) -> bool:
+        """Whether the database answers now (for health checks and `lcbot db status`)."""
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except (SQLAlchemyError, OSError):
+            return False
+        return True
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()

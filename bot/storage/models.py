@@ -1,0 +1,120 @@
+"""SQLAlchemy 2 typed models of lcbot's tables; the migrations in migrations/versions create them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    false,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bot.core.matching import MatchKind
+
+# Stable constraint names, so later migrations (and SQLite's batch mode) can refer to them by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+LANGUAGE_LENGTH = 8  # a FAQ language code: "en", "pt", "zh"
+TELEGRAM_LANGUAGE_LENGTH = 16  # an IETF tag as Telegram sends it: "pt-br"
+TOPIC_LENGTH = 64
+OUTCOME_LENGTH = 16
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend.
+
+    PostgreSQL stores `timestamptz`; SQLite has no time zones and hands back naive values, so UTC is
+    stored there and the zone put back on reading. Naive values are refused: their zone is unknown.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: lcbot stores aware UTC datetimes")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class User(Base):
+    """Someone who wrote to the bot: only what the replies need (language) and when they were seen."""
+
+    __tablename__ = "users"
+
+    # Telegram user ids exceed 32 bits.
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    language: Mapped[str | None] = mapped_column(String(LANGUAGE_LENGTH))  # chosen with /language
+    telegram_language: Mapped[str | None] = mapped_column(String(TELEGRAM_LANGUAGE_LENGTH))
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+class Question(Base):
+    """One question asked, for staff to improve the FAQ. Deliberately not linked to the user who asked."""
+
+    __tablename__ = "questions"
+    __table_args__ = (
+        CheckConstraint(
+            "outcome IN (" + ", ".join(f"'{kind.value}'" for kind in MatchKind) + ")",
+            name="outcome",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    lang: Mapped[str] = mapped_column(String(LANGUAGE_LENGTH))
+    outcome: Mapped[str] = mapped_column(String(OUTCOME_LENGTH))  # answer | suggest | fallback
+    topic_id: Mapped[str | None] = mapped_column(String(TOPIC_LENGTH))
+    score: Mapped[float] = mapped_column(Float)
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, index=True)
+    chosen_topic: Mapped[str | None] = mapped_column(String(TOPIC_LENGTH))  # picked among the suggestions
+    rejected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # "none of these"
+
+
+class FeedbackVote(Base):
+    """A helpful / not helpful vote on an answer; removed with its user when they ask to be forgotten."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.telegram_id", ondelete="CASCADE"), index=True
+    )
+    topic_id: Mapped[str] = mapped_column(String(TOPIC_LENGTH))
+    lang: Mapped[str] = mapped_column(String(LANGUAGE_LENGTH))
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)

@@ -1,0 +1,218 @@
+"""The core's storage ports on SQLAlchemy: one short session and an explicit commit per call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Delete, Integer, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.core.matching import MatchKind
+from bot.core.ports import LoggedQuestion, UserRecord
+from bot.storage.database import Database
+from bot.storage.models import FeedbackVote, Question, User, utc_now
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredQuestion:
+    """A logged question as staff tools read it: what was asked, what the bot did, what the user did next."""
+
+    id: int
+    text: str
+    lang: str
+    outcome: str
+    topic_id: str | None
+    score: float
+    asked_at: datetime
+    chosen_topic: str | None
+    rejected: bool
+
+
+# The dialects' own INSERT has ON CONFLICT; SQLite and PostgreSQL spell it the same way.
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def _insert(dialect: str, model: type[Any]) -> Any:
+    return _INSERTS[dialect](model)
+
+
+async def _delete(session: AsyncSession, statement: Delete) -> int:
+    """Run a DELETE and say how many rows it removed."""
+    result = cast(CursorResult[Any], await session.execute(statement))
+    return result.rowcount
+
+
+def _record(user: User) -> UserRecord:
+    return UserRecord(user.telegram_id, user.language, user.telegram_language, user.first_seen, user.last_seen)
+
+
+class SqlUsers:
+    """Implements bot.core.ports.Users."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], dialect: str, clock: Clock) -> None:
+        self._sessions = sessions
+        self._dialect = dialect
+        self._clock = clock
+
+    async def touch(self, telegram_id: int, telegram_language: str | None) -> UserRecord:
+        """Create or update the user in one statement, so two first messages at once make one row.
+
+        A missing Telegram language (some updates lack it) keeps the one stored before.
+        """
+        now = self._clock()
+        insert = _insert(self._dialect, User).values(
+            telegram_id=telegram_id, telegram_language=telegram_language, first_seen=now, last_seen=now
+        )
+        upsert = insert.on_conflict_do_update(
+            index_elements=[User.telegram_id],
+            set_={
+                "last_seen": insert.excluded.last_seen,
+                "telegram_language": func.coalesce(insert.excluded.telegram_language, User.telegram_language),
+            },
+        )
+        async with self._sessions() as session:
+            await session.execute(upsert)
+            user = (await session.execute(select(User).where(User.telegram_id == telegram_id))).scalar_one()
+            await session.commit()
+            return _record(user)
+
+    async def set_language(self, telegram_id: int, language: str | None) -> None:
+        """Save the /language choice (None: follow Telegram again); creates the user if needed."""
+        now = self._clock()
+        insert = _insert(self._dialect, User).values(
+            telegram_id=telegram_id, language=language, first_seen=now, last_seen=now
+        )
+        upsert = insert.on_conflict_do_update(index_elements=[User.telegram_id], set_={"language": language})
+        async with self._sessions() as session:
+            await session.execute(upsert)
+            await session.commit()
+
+    async def get(self, telegram_id: int) -> UserRecord | None:
+        async with self._sessions() as session:
+            user = await session.get(User, telegram_id)
+            return _record(user) if user else None
+
+    async def forget(self, telegram_id: int) -> bool:
+        """Delete the user and, by cascade, their feedback; True if there was someone to forget."""
+        async with self._sessions() as session:
+            deleted = await _delete(session, delete(User).where(User.telegram_id == telegram_id))
+            await session.commit()
+            return deleted > 0
+
+
+class SqlQuestionLog:
+    """Implements bot.core.ports.QuestionLog, plus the reads staff tools need."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    async def record(self, question: LoggedQuestion) -> int:
+        row = Question(
+            text=question.text,
+            lang=question.lang,
+            outcome=str(question.outcome),
+            topic_id=question.topic_id,
+            score=question.score,
+            asked_at=self._clock(),
+        )
+        async with self._sessions() as session:
+            session.add(row)
+            await session.commit()
+            return row.id
+
+    async def record_choice(self, question_id: int, topic_id: str) -> None:
+        """A question purged since the suggestions were shown is simply gone: nothing to update."""
+        await self._update(question_id, chosen_topic=topic_id)
+
+    async def record_rejection(self, question_id: int) -> None:
+        await self._update(question_id, rejected=True)
+
+    async def purge_older_than(self, days: int) -> int:
+        """Delete questions asked more than `days` ago (the retention period); returns how many."""
+        cutoff = self._clock() - timedelta(days=days)
+        async with self._sessions() as session:
+            deleted = await _delete(session, delete(Question).where(Question.asked_at < cutoff))
+            await session.commit()
+            return deleted
+
+    async def recent(self, limit: int = 50) -> list[StoredQuestion]:
+        """The newest questions first."""
+        return await self._select(select(Question).order_by(Question.asked_at.desc(), Question.id.desc()).limit(limit))
+
+    async def unanswered(self, since: datetime | None = None) -> list[StoredQuestion]:
+        """Questions the FAQ did not answer (fallback) or whose suggestions were all rejected, newest first."""
+        query = select(Question).where((Question.outcome == MatchKind.FALLBACK.value) | Question.rejected)
+        if since is not None:
+            query = query.where(Question.asked_at >= since)
+        return await self._select(query.order_by(Question.asked_at.desc(), Question.id.desc()))
+
+    async def _update(self, question_id: int, **values: object) -> None:
+        async with self._sessions() as session:
+            await session.execute(update(Question).where(Question.id == question_id).values(**values))
+            await session.commit()
+
+    async def _select(self, query: Any) -> list[StoredQuestion]:
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).scalars().all()
+        return [
+            StoredQuestion(
+                q.id, q.text, q.lang, q.outcome, q.topic_id, q.score, q.asked_at, q.chosen_topic, q.rejected
+            )
+            for q in rows
+        ]
+
+
+class SqlFeedback:
+    """Implements bot.core.ports.Feedback."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], dialect: str, clock: Clock) -> None:
+        self._sessions = sessions
+        self._dialect = dialect
+        self._clock = clock
+
+    async def record(self, telegram_id: int, topic_id: str, lang: str, helpful: bool) -> None:
+        """Store the vote, making the user row if missing.
+
+        A vote tapped on an old message after /forget must not fail on the foreign key.
+        """
+        now = self._clock()
+        ensure_user = (
+            _insert(self._dialect, User)
+            .values(telegram_id=telegram_id, first_seen=now, last_seen=now)
+            .on_conflict_do_nothing(index_elements=[User.telegram_id])
+        )
+        async with self._sessions() as session:
+            await session.execute(ensure_user)
+            session.add(FeedbackVote(telegram_id=telegram_id, topic_id=topic_id, lang=lang, helpful=helpful,
+                                     created_at=now))
+            await session.commit()
+
+    async def by_topic(self) -> dict[str, tuple[int, int]]:
+        """Votes per topic as (helpful, not helpful), for staff to see which answers need work."""
+        up = func.sum(FeedbackVote.helpful.cast(Integer))
+        total = func.count(FeedbackVote.id)
+        query = select(FeedbackVote.topic_id, up, total).group_by(FeedbackVote.topic_id).order_by(FeedbackVote.topic_id)
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).all()
+        return {topic: (int(helpful), int(count) - int(helpful)) for topic, helpful, count in rows}
+
+
+class Store:
+    """The repositories over one Database; the composition root builds it and hands it to the services."""
+
+    def __init__(self, database: Database, clock: Clock = utc_now) -> None:
+        dialect = database.dialect
+        if dialect not in _INSERTS:
+            raise ValueError(f"unsupported database {dialect!r}: lcbot runs on SQLite or PostgreSQL")
+        self.database = database
+        self.users = SqlUsers(database.sessions, dialect, clock)
+        self.questions = SqlQuestionLog(database.sessions, clock)
+        self.feedback = SqlFeedback(database.sessions, dialect, clock)

@@ -1,0 +1,133 @@
+"""Build the python-telegram-bot Application: the bot, the ordered handler table, the error handler."""
+
+from __future__ import annotations
+
+import datetime as dtm
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ExtBot,
+    MessageHandler,
+    filters,
+)
+from telegram.request import HTTPXRequest
+
+from bot.bootstrap import Services
+from bot.replies import apology, bot_commands, bot_description, bot_short_description
+from bot.telegram import buttons, commands, questions
+from bot.telegram.context import CONTEXT_TYPES, Context, LcbotApplication, send, translator_for
+
+log = logging.getLogger(__name__)
+
+# What we ask Telegram for; anything else (polls, reactions, channel posts...) is never delivered.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+
+
+class TolerantBot(ExtBot[None]):
+    """An ExtBot whose getUpdates skips a payload it cannot parse instead of failing the whole batch.
+
+    python-telegram-bot parses a batch at once: one update of an unexpected shape would make every
+    poll fail and stall the bot. The bad update becomes an empty Update with its id, so the offset
+    moves on, and it is logged.
+    """
+
+    async def get_updates(self, offset: int | None = None, limit: int | None = None,
+                          timeout: Any = None, allowed_updates: Sequence[str] | None = None,
+                          **kwargs: Any) -> tuple[Update, ...]:
+        read_timeout = kwargs.pop("read_timeout", None)
+        base = read_timeout if isinstance(read_timeout, int | float) else (self._request[0].read_timeout or 0)
+        wait = timeout.total_seconds() if isinstance(timeout, dtm.timedelta) else (timeout or 0)
+        data = {"timeout": timeout, "offset": offset, "limit": limit, "allowed_updates": allowed_updates}
+        result = await self._post("getUpdates", data, read_timeout=base + wait, **kwargs)
+        updates = []
+        for raw in result or ():
+            try:
+                update = Update.de_json(raw, self)
+            except Exception:
+                update_id = raw.get("update_id") if isinstance(raw, dict) else None
+                log.warning("skipping update %s: python-telegram-bot cannot parse it", update_id, exc_info=True)
+                if not isinstance(update_id, int):
+                    continue
+                update = Update(update_id)
+            self.insert_callback_data(update)
+            updates.append(update)
+        return tuple(updates)
+
+
+def build_application(services: Services, *, updater: bool = True) -> LcbotApplication:
+    settings = services.settings
+    if not settings.token:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    bot = TolerantBot(
+        settings.token,
+        base_url=settings.telegram_api_url,
+        request=HTTPXRequest(connection_pool_size=64, connect_timeout=10, read_timeout=15, write_timeout=15),
+        get_updates_request=HTTPXRequest(connect_timeout=10, read_timeout=15),
+    )
+    builder = ApplicationBuilder().bot(bot).context_types(CONTEXT_TYPES).concurrent_updates(64)
+    if not updater:
+        builder = builder.updater(None)
+    application: LcbotApplication = builder.build()
+    application.bot_data.services = services
+    add_handlers(application)
+    return application
+
+
+def add_handlers(application: Application) -> None:
+    """The handler table. Order matters: known commands first, then unknown commands, then free text."""
+    message_updates = filters.UpdateType.MESSAGE  # edited messages and channel posts are not questions
+    for name, callback in (
+        ("start", commands.start),
+        ("help", commands.show_help),
+        ("faq", commands.show_faq),
+        ("language", commands.choose_language),
+        ("privacy", commands.show_privacy),
+        ("subscribe", commands.newsletter),
+        ("unsubscribe", commands.newsletter),
+    ):
+        application.add_handler(CommandHandler(name, callback, filters=message_updates))
+    application.add_handler(CallbackQueryHandler(buttons.on_button))
+    application.add_handler(MessageHandler(message_updates & filters.COMMAND, commands.unknown))
+    application.add_handler(MessageHandler(message_updates & filters.TEXT, questions.answer_question))
+    application.add_handler(MessageHandler(message_updates & filters.ChatType.PRIVATE & ~filters.TEXT,
+                                           questions.reply_text_only))
+    application.add_error_handler(on_error)
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log the fault with the update id; the user gets a short apology in their language."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("error while handling update %s", update_id, exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_message is None or update.effective_chat is None:
+        return
+    if update.effective_chat.type != "private":
+        return
+    try:
+        t = await translator_for(context, update.effective_user)
+        await send(update.effective_message, apology(t, t.lang))
+    except Exception:  # the apology itself failed (Telegram or network down): nothing more to do
+        log.warning("could not send the apology for update %s", update_id, exc_info=True)
+
+
+async def publish_profile(application: Application) -> None:
+    """Command menu, description and short description in every language, so Telegram shows them localised."""
+    services: Services = application.bot_data.services
+    catalogs, bot = services.catalogs, application.bot
+    default = catalogs(services.library.answerer.policy.default)
+    try:
+        for lang in (None, *catalogs.languages):
+            t = catalogs(lang) if lang else default
+            await bot.set_my_commands([BotCommand(c, d) for c, d in bot_commands(t)], language_code=lang)
+            await bot.set_my_description(bot_description(t), language_code=lang)
+            await bot.set_my_short_description(bot_short_description(t), language_code=lang)
+    except TelegramError:
+        log.warning("could not publish the command menu and descriptions; will retry at next start",
+                    exc_info=True)

@@ -1,0 +1,117 @@
+"""A typed handler context (PTB's ContextTypes) and the few helpers every handler shares."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from telegram import LinkPreviewOptions, Message, Update, User
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
+
+from bot.bootstrap import Services
+from bot.core.assistant import Asker
+from bot.core.markup import split_message
+from bot.i18n import Translator
+from bot.replies import Reply
+from bot.telegram.keyboards import markup
+
+log = logging.getLogger(__name__)
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+MAX_RETRY_AFTER = 5.0  # wait at most this long for Telegram's flood control before giving up on a reply
+
+
+class BotData:
+    """What PTB keeps in `bot_data`: only the services, set once at start."""
+
+    services: Services
+
+
+class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    @property
+    def services(self) -> Services:
+        return self.bot_data.services
+
+
+CONTEXT_TYPES = ContextTypes(context=Context, bot_data=BotData)
+LcbotApplication = Application[ExtBot[None], Context, dict[Any, Any], dict[Any, Any], BotData, Any]
+
+
+def asker_of(user: User) -> Asker:
+    return Asker(user.id, user.language_code)
+
+
+async def translator_for(context: Context, user: User | None) -> Translator:
+    """The language for commands and menus: the saved choice, Telegram's language, the default."""
+    services = context.services
+    if user is None:
+        return services.catalogs(services.library.answerer.policy.default)
+    try:
+        lang = await services.assistant.language_of(asker_of(user))
+    except Exception:  # storage down: fall back to the user's app language
+        log.warning("cannot read the user's language; using Telegram's", exc_info=True)
+        lang = services.library.answerer.policy.preferred(None, user.language_code)
+    return services.catalogs(lang)
+
+
+def is_private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+
+
+async def send(message: Message, reply: Reply, question_id: int | None = None) -> Message | None:
+    """Send a reply under Telegram's limits: split below 4,096 characters, buttons on the last part."""
+    parts = split_message(reply.text)
+    sent: Message | None = None
+    for number, part in enumerate(parts, start=1):
+        keyboard = markup(reply, question_id) if number == len(parts) else None
+        sent = await _with_flood_wait(lambda p=part, k=keyboard: message.reply_html(  # type: ignore[misc]
+            p, reply_markup=k, link_preview_options=NO_PREVIEW, do_quote=False))
+    return sent
+
+
+async def _with_flood_wait(call: Any) -> Message | None:
+    try:
+        return await call()
+    except RetryAfter as exc:
+        wait = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
+        if wait > MAX_RETRY_AFTER:
+            raise
+        await asyncio.sleep(wait)
+        return await call()
+
+
+async def edit(message: Message, reply: Reply) -> None:
+    """Edit a menu in place; an unchanged menu or a deleted message is not an error for the user."""
+    try:
+        await message.edit_text(reply.text, parse_mode=ParseMode.HTML, reply_markup=markup(reply),
+                                link_preview_options=NO_PREVIEW)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+async def safe_answer_callback(update: Update, text: str | None = None) -> None:
+    """Stop the button's spinner; a query too old to answer is harmless."""
+    if update.callback_query is None:
+        return
+    with contextlib.suppress(BadRequest, Forbidden):
+        await update.callback_query.answer(text)
+
+
+@contextlib.asynccontextmanager
+async def typing(context: Context, chat_id: int, after: float = 0.6) -> AsyncIterator[None]:
+    """Show "typing…" only when the reply takes longer than `after` seconds."""
+    async def show() -> None:
+        await asyncio.sleep(after)
+        with contextlib.suppress(TelegramError):
+            await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+
+    task = asyncio.create_task(show())
+    try:
+        yield
+    finally:
+        task.cancel()

@@ -1,0 +1,50 @@
+"""`lcbot run`: start the services and poll Telegram until SIGINT/SIGTERM, then shut down cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from bot.bootstrap import build_services
+from bot.config import Settings
+from bot.logs import setup_logging
+from bot.telegram.application import ALLOWED_UPDATES, build_application, publish_profile
+
+log = logging.getLogger(__name__)
+
+
+def run_bot(settings: Settings, *, webhook: bool = False) -> int:
+    setup_logging(settings)
+    if webhook:
+        log.error("webhook mode is not available yet; run without --webhook to poll")
+        return 2
+    try:
+        return asyncio.run(poll(settings))
+    except KeyboardInterrupt:
+        return 0
+
+
+async def poll(settings: Settings, stop: asyncio.Event | None = None, *, poll_timeout: float = 10) -> int:
+    """Long polling until `stop` is set (or a signal arrives)."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    async with build_services(settings) as services:
+        application = build_application(services)
+        async with application:
+            await application.start()
+            application.create_task(publish_profile(application), name="publish-profile")
+            assert application.updater is not None
+            await application.updater.start_polling(
+                timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
+            )
+            log.info("lcbot is polling Telegram as @%s", application.bot.username)
+            await stop.wait()
+            log.info("stopping")
+            await application.updater.stop()
+            await application.stop()
+    return 0

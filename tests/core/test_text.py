@@ -1,0 +1,190 @@
+"""Text normalisation: a user's message and an FAQ question written differently must fold to the same tokens."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.text import Analyzer, fold, sentences, words
+
+EN_STOPWORDS = frozenset({"the", "of", "a", "is", "what", "how", "do", "does", "it", "my", "can", "i"})
+ZH_STOPWORDS = frozenset({"的", "是", "什么", "吗", "请问", "我"})
+
+
+@pytest.mark.parametrize(
+    ("typed", "plain"),
+    [
+        ("Éducation permanente", "education permanente"),
+        ("adhésion à l'UNESCO", "adhesion a l'unesco"),
+        ("Ação, coração", "acao, coracao"),
+        ("Año Niño", "ano nino"),
+        ("Über Größe", "uber grosse"),
+    ],
+)
+def test_accents_and_case_vanish(typed: str, plain: str) -> None:
+    assert fold(typed) == plain
+
+
+def test_full_width_letters_and_digits_become_ascii() -> None:
+    assert fold("ＧＮＬＣ ２０２４") == "gnlc 2024"
+
+
+def test_ligatures_are_unfolded() -> None:
+    assert fold("ﬁnance") == "finance"
+    assert fold("cœur") == fold("coeur")
+
+
+def test_sharp_s_is_written_ss() -> None:
+    assert fold("Straße") == fold("STRASSE") == "strasse"
+
+
+def test_russian_yo_is_folded_to_ye() -> None:
+    assert fold("Учёба") == fold("учеба")
+
+
+def test_arabic_tatweel_and_harakat_vanish() -> None:
+    assert fold("مَدِيـــنَة") == fold("مدينة")
+    assert fold("التَّعَلُّمِ") == fold("التعلم")
+
+
+@pytest.mark.parametrize("alef", ["أ", "إ", "آ", "ٱ"])
+def test_arabic_alef_with_hamza_or_madda_is_plain_alef(alef: str) -> None:
+    assert fold(f"{alef}هلا") == fold("اهلا")
+
+
+def test_arabic_ta_marbuta_and_final_ha_match() -> None:
+    assert fold("مدينة") == fold("مدينه")
+
+
+def test_arabic_alef_maqsura_and_ya_match() -> None:
+    assert fold("على") == fold("علي")
+
+
+def test_arabic_indic_digits_become_ascii_digits() -> None:
+    assert fold("٢٠١٣") == "2013"
+
+
+@pytest.mark.parametrize(
+    ("traditional", "simplified"),
+    [("學習", "学习"), ("網絡", "网络"), ("會員", "会员"), ("獎", "奖"), ("費", "费"), ("聯絡", "联络")],
+)
+def test_common_traditional_chinese_characters_become_simplified(traditional: str, simplified: str) -> None:
+    assert fold(traditional) == simplified
+
+
+def test_simplified_chinese_is_left_as_it_is() -> None:
+    assert fold("学习型城市") == "学习型城市"
+
+
+def test_punctuation_and_emoji_vanish_from_words() -> None:
+    assert words(fold("Hello, world!!! 😀🎉 (really?) — «yes»")) == ["hello", "world", "really", "yes"]
+
+
+def test_a_message_of_emoji_and_punctuation_has_no_words() -> None:
+    assert words(fold("🙂👍 ?!… 🎉")) == []
+
+
+def test_underscores_and_apostrophes_separate_words() -> None:
+    assert words(fold("qu'est-ce que_c'est")) == ["qu", "est", "ce", "que", "c", "est"]
+
+
+def test_chinese_is_split_into_character_bigrams() -> None:
+    analyzer = Analyzer("zh", ZH_STOPWORDS)
+    assert analyzer.tokens("学习型城市") == ["学习", "习型", "型城", "城市"]
+
+
+def test_chinese_stop_words_cut_runs_so_no_bigram_spans_them() -> None:
+    analyzer = Analyzer("zh", ZH_STOPWORDS)
+    tokens = analyzer.tokens("什么是学习型城市的网络？")
+    assert tokens == ["学习", "习型", "型城", "城市", "网络"]
+    assert not any("的" in token or "是" in token for token in tokens)
+
+
+def test_a_single_chinese_character_left_between_stop_words_is_kept() -> None:
+    assert Analyzer("zh", ZH_STOPWORDS).tokens("我的城") == ["城"]
+
+
+def test_chinese_punctuation_splits_runs() -> None:
+    analyzer = Analyzer("zh", ZH_STOPWORDS)
+    assert analyzer.tokens("城市，网络") == ["城市", "网络"]
+
+
+def test_traditional_chinese_message_gives_the_tokens_of_its_simplified_form() -> None:
+    analyzer = Analyzer("zh", ZH_STOPWORDS)
+    assert analyzer.tokens("學習網絡") == analyzer.tokens("学习网络")
+
+
+def test_spaced_languages_drop_stop_words_and_stem() -> None:
+    analyzer = Analyzer("en", EN_STOPWORDS)
+    assert analyzer.tokens("What is the joining of cities?") == analyzer.tokens("join city")
+
+
+def test_a_one_letter_word_is_ignored_but_a_number_is_kept() -> None:
+    analyzer = Analyzer("en", EN_STOPWORDS)
+    assert analyzer.tokens("x 4 2013") == ["4", "2013"]
+
+
+def test_stop_words_are_matched_after_folding() -> None:
+    analyzer = Analyzer("fr", frozenset({"à", "être"}))
+    assert analyzer.tokens("A ETRE À être") == []
+
+
+def test_a_synonym_phrase_becomes_one_canonical_token() -> None:
+    analyzer = Analyzer("en", EN_STOPWORDS, [["gnlc", "global network of learning cities"]])
+    assert analyzer.tokens("Global Network of Learning Cities") == ["~gnlc"]
+    assert analyzer.tokens("the GNLC") == ["~gnlc"]
+
+
+def test_every_member_of_a_synonym_group_gives_the_same_token() -> None:
+    analyzer = Analyzer("en", EN_STOPWORDS, [["fee", "cost", "membership fee", "price"]])
+    found = {analyzer.tokens(member)[-1] for member in ("fee", "costs", "membership fee", "the price")}
+    assert len(found) == 1
+    assert found.pop().startswith("~")
+
+
+def test_synonyms_are_found_inside_a_longer_message() -> None:
+    analyzer = Analyzer("en", EN_STOPWORDS, [["gnlc", "global network of learning cities"]])
+    tokens = analyzer.tokens("How can my city join the global network of learning cities?")
+    assert "~gnlc" in tokens
+    assert "network" not in tokens and "learn" not in tokens
+
+
+def test_a_multi_word_canonical_phrase_keeps_its_words_beside_the_canonical_token() -> None:
+    analyzer = Analyzer("en", EN_STOPWORDS, [["learning city award", "unesco learning city award"]])
+    short, long = analyzer.tokens("learning city award"), analyzer.tokens("UNESCO Learning City Award")
+    canonical = [token for token in short if token.startswith("~")]
+    assert len(canonical) == 1
+    assert canonical[0] in long
+    assert analyzer.stem("award") in short  # still shares "award" with "award winners"
+
+
+def test_accented_and_unaccented_synonyms_meet() -> None:
+    analyzer = Analyzer("fr", frozenset({"la", "de"}), [["ville apprenante", "cité apprenante"]])
+    canonical = [token for token in analyzer.tokens("ville apprenante") if token.startswith("~")]
+    assert len(canonical) == 1
+    assert canonical[0] in analyzer.tokens("CITE APPRENANTE")
+    assert canonical[0] in analyzer.tokens("Villes apprenantes")
+
+
+def test_a_chinese_synonym_phrase_is_not_cut_into_bigrams() -> None:
+    analyzer = Analyzer("zh", ZH_STOPWORDS, [["gnlc", "全球学习型城市网络", "学习型城市网络"]])
+    assert analyzer.tokens("什么是全球学习型城市网络？") == ["~gnlc"]
+    assert analyzer.tokens("學習型城市網絡是什麼") == ["~gnlc"]
+    assert analyzer.tokens("GNLC") == ["~gnlc"]
+
+
+def test_sentences_split_at_end_punctuation_and_new_lines() -> None:
+    assert sentences("Hello. How do I join? Thanks!\nBye") == ["Hello.", "How do I join?", "Thanks!", "Bye"]
+
+
+def test_sentences_split_chinese_and_arabic_punctuation() -> None:
+    assert sentences("你好。我想加入！") == ["你好。", "我想加入！"]
+    assert sentences("مرحبا، كيف أنضم؟") == ["مرحبا،", "كيف أنضم؟"]
+
+
+def test_sentences_of_blank_text_are_none() -> None:
+    assert sentences("") == []
+    assert sentences("  \n\n ") == []
+
+
+def test_one_sentence_without_punctuation_is_the_whole_text() -> None:
+    assert sentences("membership fee") == ["membership fee"]
