@@ -40,6 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the Telegram bot (long polling, or --webhook)")
     run.add_argument("--webhook", action="store_true", help="serve a webhook instead of polling")
 
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_commands.add_parser("upgrade", help="migrate the database to the latest schema (also done at start)")
+    db_commands.add_parser("current", help="show the database's schema revision")
+
     faq = commands.add_parser("faq", help="check, export or stamp the FAQ files")
     faq_commands = faq.add_subparsers(dest="faq_command", metavar="ACTION", required=True)
     check = faq_commands.add_parser("check", help="validate the FAQ folder (exit 1 on any error)")
@@ -64,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     handlers: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
-        "ask": cmd_ask, "chat": cmd_chat, "run": cmd_run, "faq": cmd_faq, "eval": cmd_eval,
+        "ask": cmd_ask, "chat": cmd_chat, "run": cmd_run, "faq": cmd_faq, "eval": cmd_eval, "db": cmd_db,
     }
     try:
         settings = load_settings()
@@ -200,3 +205,22 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if not directory.is_dir():
         raise UsageError(f"evaluation folder not found: {directory}")
     return print_report(open_library(settings).answerer, directory, failures=args.failures)
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from bot.storage.database import async_url
+    from bot.storage.migrate import current_revision, head_revision, upgrade
+
+    shown = async_url(settings.database_url).render_as_string(hide_password=True)
+    try:
+        if args.db_command == "upgrade":
+            asyncio.run(upgrade(settings.database_url))
+            print(f"database at {shown} is at revision {head_revision()}")
+        else:
+            print(asyncio.run(current_revision(settings.database_url)) or "empty (no schema yet)")
+    except (OSError, ConnectionError) as exc:
+        print(f"lcbot: cannot reach the database at {shown}: {exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,11 +1,11 @@
-"""Shared fixtures: a real, freshly made database per test, on SQLite and on PostgreSQL."""
+"""Shared fixtures: a real, empty database per test, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -19,9 +19,6 @@ from bot.storage.repositories import Store
 DEFAULT_TEST_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 CONNECT_TIMEOUT_S = 5
 
-# Why PostgreSQL was unusable, remembered for the session so later tests skip without waiting again.
-_postgres_problem = pytest.StashKey[str]()
-
 
 def _admin_url() -> URL:
     """The server's maintenance database, from LCBOT_TEST_POSTGRES_URL (any driver suffix dropped)."""
@@ -29,54 +26,57 @@ def _admin_url() -> URL:
     return url.set(drivername="postgresql")
 
 
-def _unusable(config: pytest.Config, reason: str) -> None:
-    """Skip, unless CI said PostgreSQL is required (LCBOT_REQUIRE_POSTGRES=1): then fail."""
-    config.stash[_postgres_problem] = reason
-    if os.environ.get("LCBOT_REQUIRE_POSTGRES") == "1":
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason)
+async def _execute(url: URL, *statements: str) -> None:
+    connection = await asyncpg.connect(url.render_as_string(hide_password=False), timeout=CONNECT_TIMEOUT_S)
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
 
 
-async def _admin_connection(admin: URL) -> asyncpg.Connection:
-    return await asyncpg.connect(admin.render_as_string(hide_password=False), timeout=CONNECT_TIMEOUT_S)
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[URL]:
+    """lcbot_test_<random>, made once per test session and dropped WITH (FORCE) at its end.
 
-
-@asynccontextmanager
-async def _postgres_database(config: pytest.Config) -> AsyncIterator[str]:
-    """Create lcbot_test_<random> for one test and drop it afterwards, whatever the test left open."""
-    if config.stash.get(_postgres_problem, None):
-        _unusable(config, config.stash[_postgres_problem])
+    One database per session, emptied before each test, rather than one per test: CREATE and DROP
+    DATABASE copy and remove files and took 1-2.5 s each on a busy server; emptying the schema does not.
+    Skips when the server cannot be reached, or fails when CI requires it (LCBOT_REQUIRE_POSTGRES=1);
+    pytest remembers the outcome, so later tests do not wait for the server again.
+    """
     admin = _admin_url()
     name = f"lcbot_test_{secrets.token_hex(6)}"
-    problem = None
     try:
-        connection = await _admin_connection(admin)
-        try:
-            await connection.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await connection.close()
+        asyncio.run(_execute(admin, f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        problem = f"PostgreSQL not reachable at {admin.host}:{admin.port or 5432}: {exc}"
-    if problem:
-        _unusable(config, problem)
+        reason = f"PostgreSQL not reachable at {admin.host}:{admin.port or 5432}: {exc}"
+        if os.environ.get("LCBOT_REQUIRE_POSTGRES") == "1":
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
     try:
-        yield admin.set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
+        yield admin.set(database=name)
     finally:
-        connection = await _admin_connection(admin)
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await connection.close()
+        asyncio.run(_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _emptied(database: URL) -> str:
+    """The session's database with nothing in it: connections a test left open are closed first."""
+    await _execute(
+        database,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        "DROP SCHEMA public CASCADE",
+        "CREATE SCHEMA public",
+    )
+    return database.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """The URL of an empty database that exists for this test only."""
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty database for this test: a new SQLite file, or the emptied PostgreSQL database."""
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'lcbot.db'}"
-        return
-    async with _postgres_database(request.config) as url:
-        yield url
+        return f"sqlite+aiosqlite:///{tmp_path / 'lcbot.db'}"
+    return await _emptied(request.getfixturevalue("postgres_database"))
 
 
 @pytest.fixture

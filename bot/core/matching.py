@@ -110,7 +110,9 @@ class LanguageIndex:
         for phrase, _ in analyzer.phrases:
             stems.update(phrase)
         index.stems = frozenset(stems)
-        for token in index.stems:
+        # Sorted: typo correction keeps the first of equally near words, so the pool's order must not
+        # depend on the process's string hashing (else one question gets different answers after a restart).
+        for token in sorted(index.stems):
             if not token.startswith("~") and not is_han(token) and len(token) >= 3:
                 index._by_length.setdefault(len(token), []).append(token)
         return index

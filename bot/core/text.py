@@ -97,7 +97,8 @@ class Analyzer:
         name = SNOWBALL_NAMES.get(self.language)
         self._stemmer = snowballstemmer.stemmer(name) if name else None
         self.stopwords = frozenset(fold(word) for word in self.stopwords)
-        self._han_stops = tuple(sorted((w for w in self.stopwords if is_han(w)), key=len, reverse=True))
+        # Longest first, then alphabetical: the order must not depend on the process's string hashing.
+        self._han_stops = tuple(sorted((w for w in self.stopwords if is_han(w)), key=lambda w: (-len(w), w)))
         for group in self.synonyms:
             if not group:
                 continue

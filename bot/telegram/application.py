@@ -39,9 +39,14 @@ class TolerantBot(ExtBot[None]):
     moves on, and it is logged.
     """
 
-    async def get_updates(self, offset: int | None = None, limit: int | None = None,
-                          timeout: Any = None, allowed_updates: Sequence[str] | None = None,
-                          **kwargs: Any) -> tuple[Update, ...]:
+    async def get_updates(
+        self,
+        offset: int | None = None,
+        limit: int | None = None,
+        timeout: Any = None,  # noqa: ASYNC109 -- python-telegram-bot's signature
+        allowed_updates: Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> tuple[Update, ...]:
         read_timeout = kwargs.pop("read_timeout", None)
         base = read_timeout if isinstance(read_timeout, int | float) else (self._request[0].read_timeout or 0)
         wait = timeout.total_seconds() if isinstance(timeout, dtm.timedelta) else (timeout or 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from telegram import InlineKeyboardMarkup, Message, Update
@@ -96,8 +97,6 @@ async def _drop_feedback_row(message: Message) -> None:
         return
     rows = [row for row in keyboard.inline_keyboard
             if not any((b.callback_data or "").startswith(("1:u:", "1:d:")) for b in row)]
-    try:
+    with contextlib.suppress(BadRequest):
         await message.edit_reply_markup(InlineKeyboardMarkup(rows) if rows else None)
-    except BadRequest:
-        pass
 

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import signal
 
-from bot.bootstrap import build_services
+from bot.bootstrap import Services, build_services
 from bot.config import Settings
 from bot.logs import setup_logging
 from bot.telegram.application import ALLOWED_UPDATES, build_application, publish_profile
@@ -38,6 +38,7 @@ async def poll(settings: Settings, stop: asyncio.Event | None = None, *, poll_ti
         async with application:
             await application.start()
             application.create_task(publish_profile(application), name="publish-profile")
+            application.create_task(trim_question_log(services), name="trim-question-log")
             assert application.updater is not None
             await application.updater.start_polling(
                 timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
@@ -48,3 +49,16 @@ async def poll(settings: Settings, stop: asyncio.Event | None = None, *, poll_ti
             await application.updater.stop()
             await application.stop()
     return 0
+
+
+async def trim_question_log(services: Services, every: float = 24 * 3600) -> None:
+    """Keep the question log within its retention period (LCBOT_QUESTION_LOG_DAYS), daily."""
+    days = services.settings.question_log_days
+    while True:
+        try:
+            removed = await services.store.questions.purge_older_than(days)
+            if removed:
+                log.info("question log: removed %d questions older than %d days", removed, days)
+        except Exception:
+            log.warning("could not trim the question log; will try again", exc_info=True)
+        await asyncio.sleep(every)

@@ -63,7 +63,7 @@ async def test_a_deep_link_opens_a_topic(bot: RunningBot) -> None:
 
 async def test_an_unknown_deep_link_is_a_plain_welcome(bot: RunningBot) -> None:
     [reply] = await bot.say("/start no-such-topic")
-    assert [d for _, d in buttons(reply)][0] == "1:c:learning-cities"
+    assert next(d for _, d in buttons(reply)) == "1:c:learning-cities"
 
 
 async def test_the_faq_menu_is_browsed_in_place_and_back(bot: RunningBot) -> None:
@@ -159,7 +159,8 @@ async def test_the_command_menu_and_descriptions_are_published_in_every_language
     calls = await bot.api.wait_for_calls("setMyCommands", len(LANGUAGES) + 1)
     languages = {c.params.get("language_code") for c in calls}
     assert set(LANGUAGES) <= languages
-    described = {c.params.get("language_code") for c in bot.api.calls_to("setMyShortDescription")}
+    short = await bot.api.wait_for_calls("setMyShortDescription", len(LANGUAGES) + 1)
+    described = {c.params.get("language_code") for c in short}
     assert set(LANGUAGES) <= described
 
 
