@@ -98,13 +98,13 @@ def open_library(settings: Settings) -> FaqLibrary:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings, stdin: TextIO | None = None) -> int:
+    text = " ".join(args.text).strip()
+    if not text and not args.jsonl:  # before loading the FAQ: a usage error should not wait for the index
+        raise UsageError('nothing to ask: give a question, e.g. lcbot ask "What is a learning city?"')
     library = open_library(settings)
     catalogs = load_catalogs(settings.locales_dir, library.faq.language_codes, library.answerer.policy.default)
     if args.jsonl:
         return _ask_lines(library, catalogs, stdin or sys.stdin)
-    text = " ".join(args.text).strip()
-    if not text:
-        raise UsageError('nothing to ask: give a question, e.g. lcbot ask "What is a learning city?"')
     if args.lang and negotiate(args.lang, library.faq.language_codes) is None:
         kind = "unknown language code" if not is_valid_tag(args.lang) else "unsupported language"
         raise UsageError(f"{kind} '{args.lang}'; use one of: {', '.join(library.faq.language_codes)}")

@@ -32,9 +32,10 @@ class Reply:
     lang: str
     buttons: tuple[tuple[Button, ...], ...] = field(default=())
 
-
-def _finish(text: str, lang: str) -> str:
-    return isolate_latin(text) if lang in RTL_LANGUAGES else text
+    def __post_init__(self) -> None:
+        # Right-to-left text: keep URLs, e-mail, acronyms and /commands readable (Unicode isolates).
+        if self.lang in RTL_LANGUAGES:
+            object.__setattr__(self, "text", isolate_latin(self.text))
 
 
 def _rows(buttons: list[Button], per_row: int = 1) -> tuple[tuple[Button, ...], ...]:
@@ -49,7 +50,7 @@ def faq_answer(t: Translator, faq: Faq, topic_id: str, lang: str) -> Reply:
     buttons = list(_rows(related))
     if topic.category is not None:  # no feedback on small talk
         buttons.append((Button("👍", "feedback-up", topic_id), Button("👎", "feedback-down", topic_id)))
-    return Reply(_finish(entry.answer, lang), lang, tuple(buttons))
+    return Reply(entry.answer, lang, tuple(buttons))
 
 
 def suggestions(t: Translator, faq: Faq, answer: Answer) -> Reply:
@@ -64,7 +65,7 @@ def fallback(t: Translator, faq: Faq, lang: str) -> Reply:
         "Sorry, I don't know the answer to that yet. I have passed your question on to the team.\n\n"
         "You can rephrase it, browse the topics below, or write to {email}."
     ).format(email=CONTACT_EMAIL)
-    return Reply(_finish(text, lang), lang, category_buttons(faq, lang))
+    return Reply(text, lang, category_buttons(faq, lang))
 
 
 def reply_for(t: Translator, faq: Faq, answer: Answer) -> Reply:
@@ -90,7 +91,7 @@ def welcome(t: Translator, faq: Faq, lang: str, first_name: str | None) -> Reply
             "what a learning city is, why it matters, or how a city joins the network, or pick a topic below."
         ),
     )
-    return Reply(_finish(text, lang), lang, category_buttons(faq, lang))
+    return Reply(text, lang, category_buttons(faq, lang))
 
 
 def help_text(t: Translator, lang: str) -> Reply:
@@ -103,7 +104,7 @@ def help_text(t: Translator, lang: str) -> Reply:
         "/privacy: what I store and why\n\n"
         "For anything else, write to {email}."
     ).format(email=CONTACT_EMAIL)
-    return Reply(_finish(text, lang), lang)
+    return Reply(text, lang)
 
 
 def category_menu(t: Translator, faq: Faq, lang: str) -> Reply:
@@ -157,7 +158,7 @@ def feedback_thanks(t: Translator, helpful: bool) -> str:
 def none_of_these(t: Translator, faq: Faq, lang: str) -> Reply:
     text = t._("Thank you, I have passed your question on to the team. You can browse the topics below or "
                "write to {email}.").format(email=CONTACT_EMAIL)
-    return Reply(_finish(text, lang), lang, category_buttons(faq, lang))
+    return Reply(text, lang, category_buttons(faq, lang))
 
 
 def unknown_command(t: Translator, lang: str) -> Reply:
@@ -181,7 +182,7 @@ def privacy(t: Translator, lang: str) -> Reply:
         "/mydata shows everything stored about you; /forget deletes it; /unsubscribe stops the newsletter.\n"
         "Questions: {email}"
     ).format(email=CONTACT_EMAIL)
-    return Reply(_finish(text, lang), lang)
+    return Reply(text, lang)
 
 
 def newsletter_pending(t: Translator, lang: str) -> Reply:
@@ -190,7 +191,7 @@ def newsletter_pending(t: Translator, lang: str) -> Reply:
         "chat, and an option to receive it by email. Until then, write to {email} to follow the network's "
         "news."
     ).format(email=CONTACT_EMAIL)
-    return Reply(_finish(text, lang), lang)
+    return Reply(text, lang)
 
 
 def bot_commands(t: Translator) -> list[tuple[str, str]]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -35,6 +37,12 @@ async def _execute(url: URL, *statements: str) -> None:
         await connection.close()
 
 
+def _run_aside(work: Coroutine[Any, Any, None]) -> None:
+    """Run a coroutine on its own loop in a thread: the session fixture may be set up inside a test's loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, work).result()
+
+
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[URL]:
     """lcbot_test_<random>, made once per test session and dropped WITH (FORCE) at its end.
@@ -47,7 +55,7 @@ def postgres_database() -> Iterator[URL]:
     admin = _admin_url()
     name = f"lcbot_test_{secrets.token_hex(6)}"
     try:
-        asyncio.run(_execute(admin, f'CREATE DATABASE "{name}"'))
+        _run_aside(_execute(admin, f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         reason = f"PostgreSQL not reachable at {admin.host}:{admin.port or 5432}: {exc}"
         if os.environ.get("LCBOT_REQUIRE_POSTGRES") == "1":
@@ -56,7 +64,7 @@ def postgres_database() -> Iterator[URL]:
     try:
         yield admin.set(database=name)
     finally:
-        asyncio.run(_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _run_aside(_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def _emptied(database: URL) -> str:

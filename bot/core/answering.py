@@ -65,9 +65,11 @@ class Answerer:
         return self.index.match(text, [lang], [lang])
 
     def _search_order(self, text: str, detected: Detection, lang: str) -> list[str]:
-        """Languages whose script the text uses, the likeliest first; the reply language is among them."""
+        """Languages to match in, the likeliest first: when the language is clear, it and the reply
+        language; otherwise every language written in the text's script."""
+        sure = detected.lang is not None and detected.confidence >= self.policy.threshold
         order: list[str] = []
-        for code in (detected.lang, lang, *self.detector.candidates(text)):
+        for code in (detected.lang, lang, *(() if sure else self.detector.candidates(text))):
             if code and code not in order and code in self.index.languages:
                 order.append(code)
         scripts = {script_languages(code) for code in self.detector.candidates(text)}

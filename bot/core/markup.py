@@ -120,7 +120,7 @@ def _fitting_prefix(word: str, limit: int) -> int:
 
 
 _LATIN_RUN = re.compile(
-    r"(&(?:amp|lt|gt|quot|#\d+|#x[0-9a-fA-F]+);)|[A-Za-z0-9@][A-Za-z0-9@._:/%?=#+-]*[A-Za-z0-9/]|[A-Za-z]"
+    r"(&(?:amp|lt|gt|quot|#\d+|#x[0-9a-fA-F]+);)|/?[A-Za-z0-9@][A-Za-z0-9@._:/%?=#+-]*[A-Za-z0-9/]|/?[A-Za-z]"
 )
 
 

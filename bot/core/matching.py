@@ -26,6 +26,9 @@ from bot.core.faq import Faq
 from bot.core.text import Analyzer, is_han, sentences, unique
 
 MAX_QUERY_CHARS = 1_000
+MAX_SEGMENTS = 6
+MAX_LANGUAGES = 3  # languages matched in when the message's language is unclear
+MAX_CORRECTIONS = 8  # typo corrections tried per message: a long message of unknown names stays cheap
 
 
 class MatchKind(StrEnum):
@@ -73,6 +76,7 @@ class LanguageIndex:
     beta: float = 0.6  # < 1: explaining the whole message weighs more than covering the whole variant
     blend: float = 0.3  # share of the topic-level coverage in the score
     topics_of: dict[str, frozenset[int]] = field(default_factory=dict)
+    topic_variants: dict[int, list[int]] = field(default_factory=dict)
     _by_length: dict[int, list[str]] = field(default_factory=dict)
     _corrections: dict[str, tuple[str, float] | None] = field(default_factory=dict)
 
@@ -105,6 +109,7 @@ class LanguageIndex:
             weights = {t: index.idf[t] for t in tokens}
             number = len(index.variants)
             index.variants.append(_Variant(pos, weights, sum(weights.values())))
+            index.topic_variants.setdefault(pos, []).append(number)
             for token in tokens:
                 index.postings.setdefault(token, []).append(number)
         for phrase, _ in analyzer.phrases:
@@ -140,11 +145,15 @@ class LanguageIndex:
         similarity: dict[str, float] = {}
         unknown = 0.0
         corrected: list[str] = []
+        attempts = MAX_CORRECTIONS
         for stem in self.analyzer.stems(text):
             if stem in self.stems or stem.startswith("~"):
                 corrected.append(stem)
                 continue
-            fix = self.correct(stem) if fuzzy and stem not in known_elsewhere else None
+            fix = None
+            if fuzzy and attempts and stem not in known_elsewhere:
+                attempts -= 1
+                fix = self.correct(stem)
             if fix is not None:
                 corrected.append(fix[0])
                 similarity[fix[0]] = fix[1]
@@ -162,33 +171,60 @@ class LanguageIndex:
             total += weight
         return query, total + unknown
 
-    def score(self, text: str, fuzzy: bool, known_elsewhere: frozenset[str] = frozenset()
-              ) -> dict[str, float]:
-        """Score every topic sharing a token with `text`: topic id -> best variant score in 0..1."""
+    def score(self, text: str, fuzzy: bool, known_elsewhere: frozenset[str] = frozenset(),
+              keep: int = 8) -> dict[str, float]:
+        """Score the topics sharing a word with `text`: topic id -> score in 0..1.
+
+        The `keep` best topics are exact; the others may be left out. Topics are visited by how much of
+        the message their words explain together (coverage), which bounds any of their variants' scores
+        from above, so the visit stops as soon as no remaining topic can enter the best `keep`.
+        """
         query, query_total = self.query(text, fuzzy, known_elsewhere)
         if not query:
             return {}
-        matched: dict[int, float] = {}
-        for token, similarity in query.items():
-            gain = self.idf[token] * similarity
-            for number in self.postings.get(token, ()):
-                matched[number] = matched.get(number, 0.0) + gain
-        best: dict[str, float] = {}
-        coverage: dict[int, float] = {}  # per topic: how much of the message its variants explain together
+        coverage: dict[int, float] = {}
         for token, similarity in query.items():
             gain = self.idf[token] * similarity
             for topic in self.topics_of.get(token, ()):
                 coverage[topic] = coverage.get(topic, 0.0) + gain
         b2 = self.beta * self.beta
-        for number, hit in matched.items():
-            variant = self.variants[number]
-            precision = hit / query_total
-            recall = hit / variant.total
-            f_score = (1 + b2) * precision * recall / (b2 * precision + recall)
-            f_score = (1 - self.blend) * f_score + self.blend * coverage[variant.topic] / query_total
-            topic = self.topic_ids[variant.topic]
-            if f_score > best.get(topic, 0.0):
-                best[topic] = f_score
+        blend = self.blend
+        query_get = query.get
+        query_size = len(query)
+        best: dict[str, float] = {}
+        top: list[float] = []  # the best `keep` scores so far, highest first
+        for topic, covered in sorted(coverage.items(), key=lambda item: -item[1]):
+            explained = covered / query_total
+            bound = (1 - blend) * (1 + b2) * explained / (b2 * explained + 1) + blend * explained
+            if len(top) >= keep and bound <= top[-1]:
+                break
+            topic_best = 0.0
+            for number in self.topic_variants[topic]:
+                variant = self.variants[number]
+                weights = variant.weights
+                hit = 0.0
+                if len(weights) <= query_size:
+                    for token, weight in weights.items():
+                        similarity = query_get(token)
+                        if similarity is not None:
+                            hit += weight * similarity
+                else:
+                    weights_get = weights.get
+                    for token, similarity in query.items():
+                        weight = weights_get(token)
+                        if weight is not None:
+                            hit += weight * similarity
+                if hit:
+                    precision = hit / query_total
+                    recall = hit / variant.total
+                    f_score = (1 + b2) * precision * recall / (b2 * precision + recall)
+                    if f_score > topic_best:
+                        topic_best = f_score
+            value = (1 - blend) * topic_best + blend * explained
+            best[self.topic_ids[topic]] = value
+            top.append(value)
+            top.sort(reverse=True)
+            del top[keep:]
         return best
 
 
@@ -217,19 +253,33 @@ class FaqIndex:
         segments = [text]
         parts = sentences(text)
         if len(parts) > 1:
-            segments.extend(parts)
+            segments.extend(parts[-MAX_SEGMENTS:])  # the question usually comes last
         scores: dict[str, float] = {}
         source: dict[str, str] = {}
-        for lang in languages:
-            index = self.languages.get(lang)
-            if index is None:
-                continue
+        for lang in self._promising(text, languages, fuzzy):
+            index = self.languages[lang]
             for segment in segments:
                 for topic, value in index.score(segment, lang in fuzzy, self._known).items():
                     if value > scores.get(topic, 0.0):
                         scores[topic] = value
                         source[topic] = lang
         return self.decide(scores, source)
+
+    def _promising(self, text: str, languages: Iterable[str], keep: set[str]) -> list[str]:
+        """The candidate languages worth matching in: those knowing at least half as many of the
+        message's words as the best one (at most MAX_LANGUAGES), plus the ones in `keep`."""
+        counted: list[tuple[int, str]] = []
+        for lang in languages:
+            index = self.languages.get(lang)
+            if index is not None:
+                known = sum(1 for stem in index.analyzer.stems(text) if stem in index.stems)
+                counted.append((known, lang))
+        if not counted:
+            return []
+        most = max(known for known, _ in counted)
+        ranked = sorted(counted, key=lambda item: -item[0])
+        chosen = [lang for known, lang in ranked if known and known * 2 >= most][:MAX_LANGUAGES]
+        return chosen + [lang for _, lang in counted if lang in keep and lang not in chosen]
 
     def decide(self, scores: Mapping[str, float], source: Mapping[str, str]) -> Match:
         t = self.thresholds
@@ -244,6 +294,8 @@ class FaqIndex:
                     best_id, best = topic, value
                     break
         family = self._families.get(best_id, {best_id})
+        if best_id not in self._small_talk:  # a greeting set aside above is no rival to the question
+            family = family | self._small_talk
         rival = next((value for topic, value in ranked if topic not in family), 0.0)
         score = round(best * 100, 1)
         if best >= t.sure or (best >= t.answer and best - rival >= t.margin):

@@ -68,7 +68,7 @@ class Database:
 
     @property
     def dialect(self) -> str:
-        """"sqlite" or "postgresql": the repositories pick the matching upsert."""
+        """The backend name ("sqlite" or "postgresql"): the repositories pick the matching upsert."""
         return self.engine.dialect.name
 
     async def ping(self) -> bool:

@@ -38,7 +38,9 @@ async def poll(settings: Settings, stop: asyncio.Event | None = None, *, poll_ti
         async with application:
             await application.start()
             application.create_task(publish_profile(application), name="publish-profile")
-            application.create_task(trim_question_log(services), name="trim-question-log")
+            # A plain task, cancelled below: Application.stop() waits for its own create_task tasks,
+            # and this one never ends by itself.
+            trimming = asyncio.create_task(trim_question_log(services), name="trim-question-log")
             assert application.updater is not None
             await application.updater.start_polling(
                 timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
@@ -46,6 +48,7 @@ async def poll(settings: Settings, stop: asyncio.Event | None = None, *, poll_ti
             log.info("lcbot is polling Telegram as @%s", application.bot.username)
             await stop.wait()
             log.info("stopping")
+            trimming.cancel()
             await application.updater.stop()
             await application.stop()
     return 0
