@@ -5,15 +5,21 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.config import Settings
 from bot.core.assistant import Assistant
+from bot.core.flood import FloodGuard
+from bot.core.ports import UpdateLog
+from bot.core.subscriptions import Subscriptions
 from bot.faq_library import FaqLibrary
 from bot.i18n import Catalogs, load_catalogs
+from bot.mail import build_mailer, email_check
+from bot.metrics import Metrics
 from bot.storage.database import Database
 from bot.storage.migrate import upgrade
 from bot.storage.repositories import Store
+from bot.storage.retry import retrying
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +32,11 @@ class Services:
     database: Database
     store: Store
     assistant: Assistant
+    # Keyword-only, so fields added later need no default.
+    metrics: Metrics = field(default_factory=Metrics, kw_only=True)
+    flood: FloodGuard = field(default_factory=FloodGuard, kw_only=True)
+    updates: UpdateLog | None = field(default=None, kw_only=True)  # webhook redelivery guard
+    subscriptions: Subscriptions = field(kw_only=True)  # the newsletter sign-up and the user's data
 
 
 def build_library(settings: Settings) -> tuple[FaqLibrary, Catalogs]:
@@ -41,9 +52,16 @@ async def build_services(settings: Settings, *, migrate: bool = True) -> AsyncIt
     if migrate:
         await upgrade(settings.database_url)
     database = Database(settings.database_url)
+    store = Store(database)
     try:
-        store = Store(database)
-        assistant = Assistant(lambda: library.answerer, store.users, store.questions, store.feedback)
-        yield Services(settings, library, catalogs, database, store, assistant)
+        # The storage calls retry a few times with backoff before the user is asked to try again.
+        assistant = Assistant(lambda: library.answerer, retrying(store.users), retrying(store.questions),
+                              retrying(store.feedback))
+        subscriptions = Subscriptions(retrying(store.subscribers), retrying(store.personal_data),
+                                      retrying(store.users), email_check(settings.email_check_deliverability),
+                                      build_mailer(settings, catalogs))
+        yield Services(settings, library, catalogs, database, store, assistant,
+                       flood=FloodGuard(settings.flood_limit, settings.flood_window), subscriptions=subscriptions)
     finally:
+        await store.close()
         await database.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -36,9 +37,15 @@ class Settings(BaseSettings):
     listen: str = Field(default="127.0.0.1:8080", validation_alias="LCBOT_LISTEN")
     smtp_url: SecretStr | None = Field(default=None, validation_alias="LCBOT_SMTP_URL")
     mail_from: str | None = Field(default=None, validation_alias="LCBOT_MAIL_FROM")
+    # Look up the domain of an address given at sign-up (DNS): off by default, the bot makes no such lookups.
+    email_check_deliverability: bool = Field(default=False, validation_alias="LCBOT_EMAIL_CHECK_DELIVERABILITY")
     question_log_days: int = Field(default=365, ge=1, validation_alias="LCBOT_QUESTION_LOG_DAYS")
     log_format: str = Field(default="text", pattern="^(text|json)$", validation_alias="LCBOT_LOG_FORMAT")
     log_level: str = Field(default="INFO", validation_alias="LCBOT_LOG_LEVEL")
+    # How often the running bot looks for FAQ edits (0: never; /reload still works).
+    faq_watch_seconds: float = Field(default=2.0, ge=0, validation_alias="LCBOT_FAQ_WATCH_SECONDS")
+    flood_limit: int = Field(default=20, ge=1, validation_alias="LCBOT_FLOOD_LIMIT")  # updates per user...
+    flood_window: float = Field(default=30.0, gt=0, validation_alias="LCBOT_FLOOD_WINDOW")  # ...in this many s
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -49,6 +56,16 @@ class Settings(BaseSettings):
                 return frozenset(int(p) for p in parts)
             except ValueError as exc:
                 raise ValueError("LCBOT_ADMIN_IDS must be comma-separated Telegram user ids") from exc
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        """The URL holds a password: the error says what is wrong, never the value."""
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if urlsplit(value.get_secret_value().strip()).scheme not in ("smtp", "smtps"):
+            raise ValueError("LCBOT_SMTP_URL must look like smtp://user:pass@host:port or smtps://...")
         return value
 
     @field_validator("default_language")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,7 @@ class FaqLibrary:
             raise FaqLoadError(problems)
         self._answerer = Answerer(faq, default_language)
         self._signature = self._files_signature()
+        self._reloading = threading.Lock()  # the file watcher and /reload may both reload, from threads
 
     @property
     def answerer(self) -> Answerer:
@@ -53,11 +55,19 @@ class FaqLibrary:
         except OSError:
             return ()
 
+    def signature(self) -> tuple[tuple[str, int, int], ...]:
+        """Name, modification time and size of each FAQ file: changes when any file is edited, added or removed."""
+        return self._files_signature()
+
     def changed_on_disk(self) -> bool:
         return self._files_signature() != self._signature
 
     def reload(self) -> ReloadResult:
         """Load the folder again; keep serving the previous FAQ when the new one has errors."""
+        with self._reloading:
+            return self._reload()
+
+    def _reload(self) -> ReloadResult:
         signature = self._files_signature()
         faq, problems = load_faq(self.directory)
         self._signature = signature

@@ -6,12 +6,28 @@ import json
 import logging
 import re
 import sys
+from contextvars import ContextVar
 from datetime import UTC, datetime
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.config import Settings
 
-# Bot API URLs carry the token: .../bot123456:ABC-DEF/getUpdates
-TOKEN_PATTERN = re.compile(r"\d{3,}:[A-Za-z0-9_-]{10,}")
+# Bot API URLs carry the token: .../bot123456:ABC-DEF/getUpdates (the colon sometimes URL-encoded)
+TOKEN_PATTERN = re.compile(r"\d{3,}(?::|%3[Aa])[A-Za-z0-9_-]{10,}")
+
+# The Telegram update being handled in this task (set by the handler table), for every log line it causes.
+current_update_id: ContextVar[int | None] = ContextVar("current_update_id", default=None)
+
+
+class AddUpdateId(logging.Filter):
+    """Give each record an `update_id` attribute: the update this asyncio task is handling, else None."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "update_id", None) is None:
+            record.update_id = current_update_id.get()
+        return True
 
 
 class RedactTokens(logging.Filter):
@@ -43,17 +59,47 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        if getattr(record, "update_id", None) is not None:
+            entry["update_id"] = record.update_id
         if record.exc_text:
             entry["exception"] = record.exc_text
         return json.dumps(entry, ensure_ascii=False)
 
 
+class TextFormatter(logging.Formatter):
+    """`time LEVEL logger: message [update N]`."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        update_id = getattr(record, "update_id", None)
+        if update_id is None:
+            return text
+        first, newline, rest = text.partition("\n")
+        return f"{first} [update {update_id}]{newline}{rest}"
+
+
+def secrets_of(settings: Settings) -> tuple[str, ...]:
+    """Every secret a log line could carry: the token, the webhook secret, database and SMTP passwords."""
+    found = [s.get_secret_value() for s in (settings.telegram_bot_token, settings.webhook_secret) if s]
+    for url in (settings.database_url, settings.smtp_url.get_secret_value() if settings.smtp_url else None):
+        try:
+            password = make_url(url).password if url else None
+        except (ArgumentError, ValueError):
+            password = None
+        if password and len(str(password)) >= 4:
+            found.append(str(password))
+    return tuple(found)
+
+
 def setup_logging(settings: Settings) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    secrets = tuple(s.get_secret_value() for s in (settings.telegram_bot_token, settings.webhook_secret) if s)
-    handler.addFilter(RedactTokens(secrets))
-    handler.setFormatter(JsonFormatter() if settings.log_format == "json" else
-                         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(AddUpdateId())
+    handler.addFilter(RedactTokens(secrets_of(settings)))
+    handler.setFormatter(JsonFormatter() if settings.log_format == "json" else TextFormatter())
+    logging.captureWarnings(True)  # library warnings go through the redaction filter too
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())

@@ -92,7 +92,9 @@ async def store(database_url: str) -> AsyncIterator[Store]:
     """A Store on a database migrated to head, closed after the test."""
     await upgrade(database_url)
     database = Database(database_url)
+    store = Store(database)
     try:
-        yield Store(database)
+        yield store
     finally:
+        await store.close()
         await database.close()

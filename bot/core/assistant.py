@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from bot.core.answering import Answer, Answerer, Question
 from bot.core.language import negotiate
-from bot.core.ports import Feedback, LoggedQuestion, QuestionLog, UserRecord, Users
+from bot.core.matching import MatchKind
+from bot.core.ports import Feedback, LoggedQuestion, QuestionLog, Users
 
 log = logging.getLogger(__name__)
 
@@ -45,29 +46,43 @@ class Assistant:
 
     async def language_of(self, asker: Asker) -> str:
         """The language for menus and commands: the saved choice, else Telegram's, else the default."""
-        record = await self.users.touch(asker.user_id, asker.telegram_language)
-        return self._preferred(record, asker)
-
-    def _preferred(self, record: UserRecord | None, asker: Asker) -> str:
-        saved = record.language if record else None
-        return self.answerer.policy.preferred(saved, asker.telegram_language)
+        record = await self.users.get(asker.user_id)
+        self.users.seen(asker.user_id, asker.telegram_language)
+        return self.answerer.policy.preferred(record.language if record else None, asker.telegram_language)
 
     async def ask(self, asker: Asker, text: str) -> AskResult:
-        """Answer from the FAQ even when storage fails: the records are best effort, the answer is not."""
+        """Answer from the FAQ; nothing on the way waits for a database write.
+
+        The saved language is read only when the message's own language is unclear. The log of an
+        answered question and the user's "last seen" are batched; a suggestion needs its log id at
+        once (its buttons carry it), so that one is written before replying. Storage faults cost the
+        records, never the answer.
+        """
+        answerer = self.answerer
+        answer = answerer.ask(Question(text, None, asker.telegram_language))
+        if not answerer.policy.is_clear(answer.detected):
+            saved = await self._saved_language(asker)
+            if saved is not None and saved != answer.lang:
+                answer = answerer.ask(Question(text, saved, asker.telegram_language))
+        logged = LoggedQuestion(text, answer.lang, answer.kind.value, answer.faq_id, answer.score)
+        question_id: int | None = None
         try:
-            record: UserRecord | None = await self.users.touch(asker.user_id, asker.telegram_language)
-        except Exception:  # storage down: answer without the saved language rather than not at all
-            log.warning("user record unavailable; answering without the saved language", exc_info=True)
-            record = None
-        answer = self.answerer.ask(Question(text, record.language if record else None, asker.telegram_language))
-        try:
-            question_id: int | None = await self.questions.record(
-                LoggedQuestion(text, answer.lang, answer.kind.value, answer.faq_id, answer.score)
-            )
+            self.users.seen(asker.user_id, asker.telegram_language)
+            if answer.kind is MatchKind.ANSWER:
+                self.questions.record_later(logged)
+            else:
+                question_id = await self.questions.record(logged)
         except Exception:
             log.warning("question log unavailable; question not recorded", exc_info=True)
-            question_id = None
         return AskResult(answer, question_id)
+
+    async def _saved_language(self, asker: Asker) -> str | None:
+        try:
+            record = await self.users.get(asker.user_id)
+        except Exception:  # storage down: answer without the saved language rather than not at all
+            log.warning("user record unavailable; answering without the saved language", exc_info=True)
+            return None
+        return record.language if record else None
 
     async def choose_language(self, asker: Asker, wanted: str) -> str | None:
         """Save the user's language; returns it, or None when it is not one we speak."""

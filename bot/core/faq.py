@@ -37,6 +37,7 @@ class LanguageProfile:
     categories: Mapping[str, str]
     stopwords: frozenset[str] = frozenset()
     synonyms: tuple[tuple[str, ...], ...] = ()
+    outside: tuple[str, ...] = ()  # phrases that signal another subject (other UNESCO networks, jobs...)
 
 
 # The topic ids of ../shared/topics.md: every FAQ must have them; any other topic refines one of them.

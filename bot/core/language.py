@@ -154,8 +154,12 @@ class LanguagePolicy:
     default: str
     threshold: float = 0.35
 
+    def is_clear(self, detected: Detection) -> bool:
+        """Whether the message's own language decides the reply language."""
+        return detected.lang in self.supported and detected.confidence >= self.threshold
+
     def choose(self, detected: Detection, saved: str | None, telegram_code: str | None) -> str:
-        if detected.lang in self.supported and detected.confidence >= self.threshold:
+        if self.is_clear(detected):
             return detected.lang
         return self.preferred(saved, telegram_code)
 

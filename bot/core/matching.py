@@ -23,10 +23,11 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.core.faq import Faq
-from bot.core.text import Analyzer, is_han, sentences, unique
+from bot.core.text import OUTSIDE, Analyzer, is_han, sentences, unique
 
 MAX_QUERY_CHARS = 1_000
 MAX_SEGMENTS = 6
+OUTSIDE_PENALTY = 3.0  # a phrase naming another subject weighs like three unknown words
 MAX_LANGUAGES = 3  # languages matched in when the message's language is unclear
 MAX_CORRECTIONS = 8  # typo corrections tried per message: a long message of unknown names stays cheap
 
@@ -48,9 +49,10 @@ class Match:
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    answer: float = 0.60  # at least this, and ahead of unrelated topics by `margin`
-    margin: float = 0.10
-    sure: float = 0.86  # this high answers even when another topic is close
+    # Calibrated on eval/ (lcbot eval): a confident wrong answer is the failure to avoid.
+    answer: float = 0.66  # at least this, and ahead of unrelated topics by `margin`
+    margin: float = 0.08
+    sure: float = 0.97  # this high answers even when another topic is close
     suggest: float = 0.36  # below: fallback
     max_suggestions: int = 3
 
@@ -163,6 +165,9 @@ class LanguageIndex:
         total = 0.0
         for token in unique(self.analyzer.merge(corrected)):
             weight = self.idf.get(token)
+            if token == OUTSIDE:
+                unknown += self.unknown_weight * OUTSIDE_PENALTY
+                continue
             if weight is None:
                 # A word another language knows is likely a foreign term, not a change of subject.
                 unknown += self.unknown_weight * (0.4 if token in known_elsewhere else 1.0)
@@ -237,7 +242,7 @@ class FaqIndex:
         self.languages: dict[str, LanguageIndex] = {}
         self._small_talk = {t.id for t in faq.topics.values() if t.category is None}
         for code, profile in faq.languages.items():
-            analyzer = Analyzer(code, profile.stopwords, profile.synonyms)
+            analyzer = Analyzer(code, profile.stopwords, profile.synonyms, profile.outside)
             pairs = [(entry.id, question) for entry in faq.entries_in(code) for question in entry.questions]
             self.languages[code] = LanguageIndex.build(analyzer, pairs)
         self._known = frozenset(t for index in self.languages.values() for t in index.idf)
@@ -258,8 +263,10 @@ class FaqIndex:
         source: dict[str, str] = {}
         for lang in self._promising(text, languages, fuzzy):
             index = self.languages[lang]
-            for segment in segments:
+            for number, segment in enumerate(segments):
                 for topic, value in index.score(segment, lang in fuzzy, self._known).items():
+                    if number and topic in self._small_talk:
+                        continue  # "Hi" before a question is politeness, not the subject
                     if value > scores.get(topic, 0.0):
                         scores[topic] = value
                         source[topic] = lang

@@ -31,7 +31,10 @@ _TRADITIONAL = str.maketrans(
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAN_RUN = re.compile(f"[{_HAN}]+")
 _TOKEN = re.compile(f"[{_HAN}]+|[^\\W_]+", re.UNICODE)
-_SENTENCE_END = re.compile(r"(?<=[.!?;,。！？；，、؟،])\s*|\n+")
+_SENTENCE_END = re.compile(r"(?<=[.!?;。！？；؟])\s+|(?<=[。！？；؟])|\n+")
+_OPENING = re.compile(r"^\s*([^,，،]{1,25})[,，،]\s*(.+)$", re.DOTALL)  # "Hi, ..." / "Bonjour, ..."
+
+OUTSIDE = "~!outside"  # the token of a phrase that signals another subject ("Creative Cities Network")
 
 SNOWBALL_NAMES = {
     "en": "english", "fr": "french", "es": "spanish", "de": "german", "pt": "portuguese",
@@ -62,8 +65,20 @@ def is_han(token: str) -> bool:
 
 
 def sentences(text: str) -> list[str]:
-    """The sentences of a message, so a long message is matched on its question as well as as a whole."""
-    return [part for part in _SENTENCE_END.split(text) if part and part.strip()]
+    """The sentences of a message, so a long message is matched on its question as well as as a whole.
+
+    A short opening before a comma ("Hi, ...", "Merci, ...") is split off too; other commas are not
+    sentence ends: a clause such as ", what is it?" alone would match the wrong topic.
+    """
+    parts = [part.strip() for part in _SENTENCE_END.split(text) if part and part.strip()]
+    out: list[str] = []
+    for part in parts:
+        opening = _OPENING.match(part)
+        if opening and len(opening.group(1).split()) <= 3:
+            out.extend((opening.group(1), opening.group(2)))
+        else:
+            out.append(part)
+    return out
 
 
 def han_bigrams(run: str) -> list[str]:
@@ -83,6 +98,7 @@ class Analyzer:
     language: str
     stopwords: frozenset[str] = frozenset()
     synonyms: Sequence[Sequence[str]] = ()
+    outside: Sequence[str] = ()
     _stemmer: object | None = field(init=False, default=None, repr=False)
     _stem_cache: dict[str, str] = field(init=False, default_factory=dict, repr=False)
     _phrases: list[tuple[tuple[str, ...], str]] = field(init=False, default_factory=list, repr=False)
@@ -111,6 +127,12 @@ class Analyzer:
                     tokens = tuple(self._plain_tokens(member))
                     if tokens:
                         self._phrases.append((tokens, canonical))
+        for phrase in self.outside:
+            folded = fold(phrase)
+            if is_han(folded.replace(" ", "")):
+                self._han_phrases.append((folded.replace(" ", ""), OUTSIDE))
+            elif tokens := tuple(self._plain_tokens(phrase)):
+                self._phrases.append((tokens, OUTSIDE))
         self._phrases.sort(key=lambda item: len(item[0]), reverse=True)
         for phrase, canonical in self._phrases:
             self._phrases_by_first.setdefault(phrase[0], []).append((phrase, canonical))

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000
+PG_CONNECT_TIMEOUT_S = 5
 
 # Operators write the URL they know; lcbot runs on asyncio, so sync drivers become their async twins.
 _ASYNC_DRIVERS = {
@@ -40,13 +41,19 @@ def create_engine(url: str | URL, *, enforce_foreign_keys: bool = True) -> Async
     """
     parsed = async_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(parsed, pool_pre_ping=True)
-    engine = create_async_engine(parsed)
+        # pre-ping: a connection the server dropped (restart, failover) is replaced before use.
+        # A short connect timeout: an unreachable server should cost the user seconds, not asyncpg's 60.
+        connect_args = {"timeout": PG_CONNECT_TIMEOUT_S} if parsed.drivername == "postgresql+asyncpg" else {}
+        return create_async_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+    # One connection: SQLite has one writer at a time anyway, and queueing in the pool is cheaper and
+    # kinder than "database is locked" errors when many updates are handled concurrently.
+    engine = create_async_engine(parsed, pool_size=1, max_overflow=0, pool_timeout=30)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # durable across app crashes in WAL mode; no fsync per commit
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute(f"PRAGMA foreign_keys={'ON' if enforce_foreign_keys else 'OFF'}")
         cursor.close()

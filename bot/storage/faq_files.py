@@ -22,7 +22,7 @@ LONG_ANSWER = 1000
 SOURCE_LANGUAGE = "en"
 TOPIC_KEYS = {"category", "refines", "related", "brief"}
 ENTRY_KEYS = {"title", "questions", "answer", "source"}
-LANGUAGE_KEYS = {"language", "name", "categories", "stopwords", "synonyms", "entries"}
+LANGUAGE_KEYS = {"language", "name", "categories", "stopwords", "synonyms", "outside", "entries"}
 
 Path_ = tuple[str, ...]
 
@@ -215,6 +215,10 @@ def _read_language(doc: _Document, topics: dict[str, Topic], categories: tuple[s
     if not isinstance(synonyms, list) or not all(_strings(group) for group in synonyms):
         report.error(doc, ("synonyms",), "'synonyms' must be a list of lists of words, e.g. [gnlc, network]")
         synonyms = []
+    outside = data.get("outside") or []
+    if not _strings(outside):
+        report.error(doc, ("outside",), "'outside' must be a list of phrases, e.g. [creative cities network]")
+        outside = []
     entries_data = data.get("entries")
     if not isinstance(entries_data, dict):
         report.error(doc, ("entries",), "'entries' must map topic ids to title, questions and answer")
@@ -223,7 +227,7 @@ def _read_language(doc: _Document, topics: dict[str, Topic], categories: tuple[s
     for missing in [t for t in topics if t not in entries_data]:
         report.error(doc, ("entries",), f"missing translation: topic '{missing}' has no entry")
     profile = LanguageProfile(code, str(data.get("name") or code), dict(names), frozenset(stopwords),
-                              tuple(tuple(group) for group in synonyms))
+                              tuple(tuple(group) for group in synonyms), tuple(outside))
     return profile, entries
 
 

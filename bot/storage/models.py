@@ -118,3 +118,58 @@ class FeedbackVote(Base):
     lang: Mapped[str] = mapped_column(String(LANGUAGE_LENGTH))
     helpful: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+SUBSCRIBER_STATUSES = ("pending", "active", "unsubscribed", "unreachable")
+CHANNELS = ("telegram", "telegram+email")
+ROLES = ("citizen", "city-government", "other")
+SIGN_UP_STEPS = ("email", "code", "organisation")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+class Subscriber(Base):
+    """A newsletter subscriber: one per Telegram user, erased with the user (/forget).
+
+    `awaiting` is the sign-up step the user's next message answers, kept here rather than in memory so
+    a sign-up survives a restart and continues on any instance. `revision` grows with every save: an
+    update applies only over the revision it read (see SqlSubscribers.save).
+    """
+
+    __tablename__ = "subscribers"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", SUBSCRIBER_STATUSES), name="status"),
+        CheckConstraint(_one_of("channel", CHANNELS), name="channel"),
+        CheckConstraint("consent_channel IS NULL OR " + _one_of("consent_channel", CHANNELS), name="consent_channel"),
+        CheckConstraint("role IS NULL OR " + _one_of("role", ROLES), name="role"),
+        CheckConstraint("awaiting IS NULL OR " + _one_of("awaiting", SIGN_UP_STEPS), name="awaiting"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.telegram_id", ondelete="CASCADE"), unique=True
+    )
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    language: Mapped[str] = mapped_column(String(LANGUAGE_LENGTH))
+    channel: Mapped[str] = mapped_column(String(16), default="telegram")
+    email: Mapped[str | None] = mapped_column(String(254))
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    email_code_hash: Mapped[str | None] = mapped_column(String(128))  # never the code in clear
+    email_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    email_code_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    email_code_sends: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    email_code_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(16))
+    source: Mapped[str | None] = mapped_column(String(64))  # the deep link's subscribe_<source>
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    consent_notice_version: Mapped[str | None] = mapped_column(String(32))
+    consent_channel: Mapped[str | None] = mapped_column(String(16))
+    consent_language: Mapped[str | None] = mapped_column(String(LANGUAGE_LENGTH))
+    awaiting: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

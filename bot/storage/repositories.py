@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Delete, Integer, delete, func, select, update
+from sqlalchemy import Delete, Integer, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -16,6 +16,8 @@ from bot.core.matching import MatchKind
 from bot.core.ports import LoggedQuestion, UserRecord
 from bot.storage.database import Database
 from bot.storage.models import FeedbackVote, Question, User, utc_now
+from bot.storage.subscribers import SqlPersonalData, SqlSubscribers
+from bot.storage.write_behind import WriteBehind
 
 Clock = Callable[[], datetime]
 
@@ -33,6 +35,18 @@ class StoredQuestion:
     asked_at: datetime
     chosen_topic: str | None
     rejected: bool
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionTally:
+    """How many questions were asked on one day (UTC) in one language with one outcome."""
+
+    day: date
+    lang: str
+    outcome: str  # answer | suggest | fallback
+    count: int
+    chosen: int  # of which a suggestion was then picked
+    rejected: int  # of which "none of these" was tapped
 
 
 # The dialects' own INSERT has ON CONFLICT; SQLite and PostgreSQL spell it the same way.
@@ -53,20 +67,41 @@ def _record(user: User) -> UserRecord:
     return UserRecord(user.telegram_id, user.language, user.telegram_language, user.first_seen, user.last_seen)
 
 
+LAST_SEEN_PRECISION = timedelta(minutes=5)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives naive datetimes back; they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 class SqlUsers:
     """Implements bot.core.ports.Users."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], dialect: str, clock: Clock) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], dialect: str, clock: Clock,
+                 write_behind: WriteBehind) -> None:
         self._sessions = sessions
         self._dialect = dialect
         self._clock = clock
+        self._write_behind = write_behind
+
+    def seen(self, telegram_id: int, telegram_language: str | None) -> None:
+        """Note that the user wrote now; written with the next batch (no reply waits for it)."""
+        self._write_behind.seen(telegram_id, telegram_language)
 
     async def touch(self, telegram_id: int, telegram_language: str | None) -> UserRecord:
         """Create or update the user in one statement, so two first messages at once make one row.
 
-        A missing Telegram language (some updates lack it) keeps the one stored before.
+        A missing Telegram language (some updates lack it) keeps the one stored before. A user seen a
+        moment ago with the same Telegram language is only read: "last seen" needs no second-by-second
+        precision, and every message would otherwise be a write.
         """
         now = self._clock()
+        async with self._sessions() as session:
+            known = await session.get(User, telegram_id)
+            if (known is not None and now - _aware(known.last_seen) < LAST_SEEN_PRECISION
+                    and telegram_language in (None, known.telegram_language)):
+                return _record(known)
         insert = _insert(self._dialect, User).values(
             telegram_id=telegram_id, telegram_language=telegram_language, first_seen=now, last_seen=now
         )
@@ -110,9 +145,14 @@ class SqlUsers:
 class SqlQuestionLog:
     """Implements bot.core.ports.QuestionLog, plus the reads staff tools need."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, write_behind: WriteBehind) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._write_behind = write_behind
+
+    def record_later(self, question: LoggedQuestion) -> None:
+        """Log a question no button will refer to (an answered one); written with the next batch."""
+        self._write_behind.question(question)
 
     async def record(self, question: LoggedQuestion) -> int:
         row = Question(
@@ -127,6 +167,7 @@ class SqlQuestionLog:
             session.add(row)
             await session.commit()
             return row.id
+
 
     async def record_choice(self, question_id: int, topic_id: str) -> None:
         """A question purged since the suggestions were shown is simply gone: nothing to update."""
@@ -153,6 +194,32 @@ class SqlQuestionLog:
         if since is not None:
             query = query.where(Question.asked_at >= since)
         return await self._select(query.order_by(Question.asked_at.desc(), Question.id.desc()))
+
+    async def chosen(self, since: datetime | None = None) -> list[StoredQuestion]:
+        """Questions whose "did you mean" suggestion the user picked (candidate question variants), newest first."""
+        query = select(Question).where(Question.chosen_topic.is_not(None))
+        if since is not None:
+            query = query.where(Question.asked_at >= since)
+        return await self._select(query.order_by(Question.asked_at.desc(), Question.id.desc()))
+
+    async def tally(self, since: datetime | None = None) -> list[QuestionTally]:
+        """Question counts per UTC day, language and outcome, counted by the database."""
+        async with self._sessions() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                day: Any = func.date(func.timezone("UTC", Question.asked_at))
+            else:  # SQLite keeps UTC text: its date() reads the day off it
+                day = func.date(Question.asked_at)
+            query = select(day, Question.lang, Question.outcome, func.count(Question.id),
+                           func.count(Question.chosen_topic), func.sum(case((Question.rejected, 1), else_=0)))
+            if since is not None:
+                query = query.where(Question.asked_at >= since)
+            query = query.group_by(day, Question.lang, Question.outcome).order_by(day, Question.lang)
+            rows = (await session.execute(query)).all()
+        return [
+            QuestionTally(d if isinstance(d, date) else date.fromisoformat(str(d)), lang, outcome, int(count),
+                          int(chosen), int(rejected or 0))
+            for d, lang, outcome, count, chosen, rejected in rows
+        ]
 
     async def _update(self, question_id: int, **values: object) -> None:
         async with self._sessions() as session:
@@ -204,6 +271,15 @@ class SqlFeedback:
             rows = (await session.execute(query)).all()
         return {topic: (int(helpful), int(count) - int(helpful)) for topic, helpful, count in rows}
 
+    async def by_topic_since(self, since: datetime) -> dict[str, tuple[int, int]]:
+        """Like by_topic, counting only the votes given since `since`."""
+        up = func.sum(FeedbackVote.helpful.cast(Integer))
+        query = (select(FeedbackVote.topic_id, up, func.count(FeedbackVote.id))
+                 .where(FeedbackVote.created_at >= since).group_by(FeedbackVote.topic_id))
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).all()
+        return {topic: (int(helpful), int(count) - int(helpful)) for topic, helpful, count in sorted(rows)}
+
 
 class Store:
     """The repositories over one Database; the composition root builds it and hands it to the services."""
@@ -213,6 +289,17 @@ class Store:
         if dialect not in _INSERTS:
             raise ValueError(f"unsupported database {dialect!r}: lcbot runs on SQLite or PostgreSQL")
         self.database = database
-        self.users = SqlUsers(database.sessions, dialect, clock)
-        self.questions = SqlQuestionLog(database.sessions, clock)
+        self.write_behind = WriteBehind(database.sessions, _INSERTS[dialect], clock)
+        self.users = SqlUsers(database.sessions, dialect, clock, self.write_behind)
+        self.questions = SqlQuestionLog(database.sessions, clock, self.write_behind)
         self.feedback = SqlFeedback(database.sessions, dialect, clock)
+        self.subscribers = SqlSubscribers(database.sessions, dialect)
+        self.personal_data = SqlPersonalData(database.sessions)
+
+    async def flush(self) -> None:
+        """Write the batched question log and last-seen times now (staff reports, forgetting a user)."""
+        await self.write_behind.flush()
+
+    async def close(self) -> None:
+        """Write what is still batched; the composition root then closes the database."""
+        await self.write_behind.close()

@@ -16,14 +16,25 @@ from telegram.ext import (
     CommandHandler,
     ExtBot,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import HTTPXRequest
 
 from bot.bootstrap import Services
-from bot.replies import apology, bot_commands, bot_description, bot_short_description
-from bot.telegram import buttons, commands, questions
-from bot.telegram.context import CONTEXT_TYPES, Context, LcbotApplication, send, translator_for
+from bot.core.ports import StorageUnavailable
+from bot.replies import apology, bot_commands, bot_description, bot_short_description, try_again_later
+from bot.telegram import admin, buttons, commands, newsletter, questions
+from bot.telegram.context import (
+    CONTEXT_TYPES,
+    Context,
+    LcbotApplication,
+    safe_answer_callback,
+    send,
+    translator_for,
+)
+from bot.telegram.guards import limit_flood, note_update, timed
+from bot.telegram.keyboards import newsletter_pattern
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +98,13 @@ def build_application(services: Services, *, updater: bool = True) -> LcbotAppli
 
 
 def add_handlers(application: Application) -> None:
-    """The handler table. Order matters: known commands first, then unknown commands, then free text."""
+    """The handler table. Order matters: known commands first, then unknown commands, then free text.
+
+    Before them, for every update: group -2 notes it (log context, metrics), group -1 applies the
+    per-user flood limit and may stop the update there.
+    """
+    application.add_handler(TypeHandler(Update, note_update), group=-2)
+    application.add_handler(TypeHandler(Update, limit_flood), group=-1)
     message_updates = filters.UpdateType.MESSAGE  # edited messages and channel posts are not questions
     for name, callback in (
         ("start", commands.start),
@@ -95,29 +112,50 @@ def add_handlers(application: Application) -> None:
         ("faq", commands.show_faq),
         ("language", commands.choose_language),
         ("privacy", commands.show_privacy),
-        ("subscribe", commands.newsletter),
-        ("unsubscribe", commands.newsletter),
+        ("subscribe", newsletter.subscribe),
+        ("unsubscribe", newsletter.unsubscribe),
+        ("mydata", newsletter.show_my_data),
+        ("forget", newsletter.forget),
+        ("cancel", newsletter.cancel),
+        # Staff only (LCBOT_ADMIN_IDS, checked on each call); before the unknown-command handler.
+        ("stats", admin.show_stats),
+        ("unanswered", admin.show_unanswered),
+        ("reload", admin.reload_faq),
     ):
-        application.add_handler(CommandHandler(name, callback, filters=message_updates))
-    application.add_handler(CallbackQueryHandler(buttons.on_button))
+        application.add_handler(CommandHandler(name, timed(callback), filters=message_updates))
+    # The newsletter's buttons before the general one, which treats any other button.
+    application.add_handler(CallbackQueryHandler(timed(newsletter.on_button), pattern=newsletter_pattern))
+    application.add_handler(CallbackQueryHandler(timed(buttons.on_button)))
     application.add_handler(MessageHandler(message_updates & filters.COMMAND, commands.unknown))
-    application.add_handler(MessageHandler(message_updates & filters.TEXT, questions.answer_question))
+    application.add_handler(MessageHandler(message_updates & filters.TEXT, timed(questions.answer_question)))
     application.add_handler(MessageHandler(message_updates & filters.ChatType.PRIVATE & ~filters.TEXT,
                                            questions.reply_text_only))
     application.add_error_handler(on_error)
 
 
 async def on_error(update: object, context: Context) -> None:
-    """Log the fault with the update id; the user gets a short apology in their language."""
+    """Log the fault with the update id; the user gets a short apology in their language, or "please try
+    again in a minute" when the database is out of reach."""
     update_id = update.update_id if isinstance(update, Update) else None
-    log.error("error while handling update %s", update_id, exc_info=context.error)
+    error = context.error
+    unavailable = isinstance(error, StorageUnavailable)
+    metrics = context.services.metrics
+    metrics.errors.labels(type(error).__name__).inc()
+    if unavailable:
+        metrics.storage_unavailable.inc()
+        log.warning("database unreachable while handling update %s: %s", update_id, error,
+                    extra={"update_id": update_id})
+    else:
+        log.error("error while handling update %s", update_id, exc_info=error, extra={"update_id": update_id})
     if not isinstance(update, Update) or update.effective_message is None or update.effective_chat is None:
         return
     if update.effective_chat.type != "private":
         return
     try:
         t = await translator_for(context, update.effective_user)
-        await send(update.effective_message, apology(t, t.lang))
+        if update.callback_query is not None:
+            await safe_answer_callback(update)
+        await send(update.effective_message, (try_again_later if unavailable else apology)(t, t.lang))
     except Exception:  # the apology itself failed (Telegram or network down): nothing more to do
         log.warning("could not send the apology for update %s", update_id, exc_info=True)
 

@@ -14,10 +14,10 @@ from bot.replies import (
     faq_answer,
     feedback_thanks,
     language_set,
-    newsletter_pending,
     none_of_these,
     topic_menu,
 )
+from bot.telegram import newsletter
 from bot.telegram.context import Context, asker_of, edit, safe_answer_callback, send, translator_for
 from bot.telegram.keyboards import decode
 
@@ -41,12 +41,15 @@ async def on_button(update: Update, context: Context) -> None:
             await send(message, expired(t, faq, lang))
         return
     action, arg = callback.action, callback.arg
+    await _best_effort(services.subscriptions.leave_step(user.id))  # a button leaves a sign-up step
     if action == "topic":
         await safe_answer_callback(update)
         if callback.question_id is not None:
             await _best_effort(services.assistant.picked_suggestion(callback.question_id, arg))
-        reply = newsletter_pending(t, lang) if arg == "newsletter" else faq_answer(t, faq, arg, lang)
-        await send(message, reply)
+        if arg == "newsletter":
+            await newsletter.show_sign_up(message, context, user, lang)
+        else:
+            await send(message, faq_answer(t, faq, arg, lang))
     elif action == "category":
         await safe_answer_callback(update)
         await edit(message, topic_menu(t, faq, lang, arg))
@@ -55,6 +58,8 @@ async def on_button(update: Update, context: Context) -> None:
         await edit(message, category_menu(t, faq, lang))
     elif action == "language":
         chosen = await services.assistant.choose_language(asker_of(user), arg)
+        if chosen is not None:  # the newsletter follows the conversation's language
+            await _best_effort(services.subscriptions.set_language(user.id, chosen))
         t = services.catalogs(chosen or lang)
         await safe_answer_callback(update)
         await edit(message, language_set(t, faq, t.lang))

@@ -1,4 +1,7 @@
-"""Slash commands: /start (with deep links), /help, /faq, /language, /privacy, and unknown commands."""
+"""Slash commands: /start (with deep links), /help, /faq, /language, /privacy, and unknown commands.
+
+The newsletter's commands (/subscribe, /unsubscribe, /mydata, /forget, /cancel) are in newsletter.py.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +12,11 @@ from bot.replies import (
     faq_answer,
     help_text,
     language_menu,
-    newsletter_pending,
     privacy,
     unknown_command,
     welcome,
 )
+from bot.telegram import newsletter
 from bot.telegram.context import Context, is_private, send, translator_for
 
 
@@ -27,8 +30,9 @@ async def start(update: Update, context: Context) -> None:
     payload = (context.args or [""])[0].strip().lower()
     if payload in faq.topics:
         await send(message, faq_answer(t, faq, payload, t.lang))
-    elif payload == "subscribe" or payload.startswith("subscribe_"):
-        await send(message, newsletter_pending(t, t.lang))
+    elif (payload == "subscribe" or payload.startswith("subscribe_")) and user is not None:
+        source = (context.args or [""])[0].strip()[len("subscribe_"):] or None  # as written: "Lyon" stays "Lyon"
+        await newsletter.show_sign_up(message, context, user, t.lang, source)
     else:
         await send(message, welcome(t, faq, t.lang, user.first_name if user else None))
 
@@ -63,14 +67,6 @@ async def show_privacy(update: Update, context: Context) -> None:
         return
     t = await translator_for(context, update.effective_user)
     await send(update.effective_message, privacy(t, t.lang))
-
-
-async def newsletter(update: Update, context: Context) -> None:
-    """/subscribe and /unsubscribe until the newsletter sign-up lands: how it will work."""
-    if update.effective_message is None:
-        return
-    t = await translator_for(context, update.effective_user)
-    await send(update.effective_message, newsletter_pending(t, t.lang))
 
 
 async def unknown(update: Update, context: Context) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from telegram import LinkPreviewOptions, Message, Update, User
 from telegram.constants import ChatAction, ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot.bootstrap import Services
@@ -23,6 +23,10 @@ from bot.telegram.keyboards import markup
 log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 MAX_RETRY_AFTER = 5.0  # wait at most this long for Telegram's flood control before giving up on a reply
+# Telegram 5xx answers and timeouts: a reply is tried this many times in all, waiting this long between.
+# A timed-out request may have reached Telegram all the same; a rare duplicate beats a lost answer.
+SEND_ATTEMPTS = 3
+SEND_BACKOFF = (0.5, 1.5)
 
 
 class BotData:
@@ -68,27 +72,42 @@ async def send(message: Message, reply: Reply, question_id: int | None = None) -
     sent: Message | None = None
     for number, part in enumerate(parts, start=1):
         keyboard = markup(reply, question_id) if number == len(parts) else None
-        sent = await _with_flood_wait(lambda p=part, k=keyboard: message.reply_html(  # type: ignore[misc]
+        sent = await with_telegram_retries(lambda p=part, k=keyboard: message.reply_html(  # type: ignore[misc]
             p, reply_markup=k, link_preview_options=NO_PREVIEW, do_quote=False))
     return sent
 
 
-async def _with_flood_wait(call: Any) -> Message | None:
-    try:
-        return await call()
-    except RetryAfter as exc:
-        wait = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
-        if wait > MAX_RETRY_AFTER:
-            raise
-        await asyncio.sleep(wait)
-        return await call()
+def is_retryable(error: Exception) -> bool:
+    """Telegram's 5xx answers, timeouts and dropped connections (PTB: NetworkError, but not BadRequest)."""
+    return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+
+
+async def with_telegram_retries(call: Any, *, attempts: int = SEND_ATTEMPTS,
+                                backoff: tuple[float, ...] = SEND_BACKOFF) -> Any:
+    """Run a Bot API call: 429 waits `retry_after` (up to MAX_RETRY_AFTER), 5xx/timeouts are retried."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await call()
+        except RetryAfter as exc:
+            wait = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
+            if wait > MAX_RETRY_AFTER or attempt == attempts:
+                raise
+            await asyncio.sleep(wait)
+        except TelegramError as exc:
+            if not is_retryable(exc) or attempt == attempts:
+                raise
+            delay = backoff[min(attempt - 1, len(backoff) - 1)]
+            log.warning("Telegram call failed (%s: %s); retry %d of %d in %.1fs",
+                        type(exc).__name__, exc, attempt, attempts - 1, delay)
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable")
 
 
 async def edit(message: Message, reply: Reply) -> None:
     """Edit a menu in place; an unchanged menu or a deleted message is not an error for the user."""
     try:
-        await message.edit_text(reply.text, parse_mode=ParseMode.HTML, reply_markup=markup(reply),
-                                link_preview_options=NO_PREVIEW)
+        await with_telegram_retries(lambda: message.edit_text(
+            reply.text, parse_mode=ParseMode.HTML, reply_markup=markup(reply), link_preview_options=NO_PREVIEW))
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             raise

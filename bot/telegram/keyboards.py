@@ -17,7 +17,14 @@ MAX_CALLBACK_BYTES = 64
 _CODES = {
     "topic": "t", "category": "c", "menu": "m", "language": "l", "feedback-up": "u",
     "feedback-down": "d", "none-of-these": "n", "suggestion": "s", "confirm": "y", "cancel": "x",
+    # The newsletter sign-up (bot/telegram/newsletter.py); "confirm"/"cancel" carry what is confirmed ("forget").
+    "subscribe-consent": "k", "subscribe-email": "e", "subscribe-organisation": "o", "subscribe-role": "r",
+    "subscribe-resend": "a", "subscribe-done": "f", "subscribe-language": "g", "unsubscribe": "z",
 }
+NEWSLETTER_ACTIONS = frozenset({
+    "subscribe-consent", "subscribe-email", "subscribe-organisation", "subscribe-role", "subscribe-resend",
+    "subscribe-done", "subscribe-language", "unsubscribe", "confirm", "cancel",
+})
 _ACTIONS = {code: action for action, code in _CODES.items()}
 
 
@@ -55,6 +62,12 @@ def decode(data: str | None) -> Callback | None:
     if action == "none-of-these":
         return Callback(action, "", int(parts[2]) if parts[2].isdigit() else None)
     return Callback(action, ":".join(parts[2:]))
+
+
+def newsletter_pattern(data: object) -> bool:
+    """For the newsletter's CallbackQueryHandler: the buttons whose action it handles."""
+    callback = decode(data) if isinstance(data, str) else None
+    return callback is not None and callback.action in NEWSLETTER_ACTIONS
 
 
 def markup(reply: Reply, question_id: int | None = None) -> InlineKeyboardMarkup | None:

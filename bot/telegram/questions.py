@@ -9,7 +9,8 @@ from telegram.constants import MessageEntityType
 
 from bot.core.answering import MAX_QUESTION_CHARS
 from bot.core.matching import MatchKind
-from bot.replies import category_menu, newsletter_pending, reply_for, text_only, too_long
+from bot.replies import category_menu, reply_for, text_only, too_long
+from bot.telegram import newsletter
 from bot.telegram.context import Context, asker_of, is_private, send, translator_for, typing
 
 
@@ -37,6 +38,8 @@ async def answer_question(update: Update, context: Context) -> None:
     if text is None:
         return  # a group conversation not meant for us
     services = context.services
+    if is_private(update) and await newsletter.continue_sign_up(message, context, user, text):
+        return  # the answer to a sign-up step (email, code, organisation), not a question
     if not text.strip():  # just "@bot": show what it can talk about
         t = await translator_for(context, user)
         await send(message, category_menu(t, services.library.faq, t.lang))
@@ -44,11 +47,12 @@ async def answer_question(update: Update, context: Context) -> None:
     async with typing(context, message.chat_id):
         result = await services.assistant.ask(asker_of(user), text)
     answer, faq = result.answer, services.library.faq
+    services.metrics.answers.labels(answer.kind.value, answer.lang).inc()
     t = services.catalogs(answer.lang)
     if len(text) > MAX_QUESTION_CHARS:
         await send(message, too_long(t, answer.lang))
     if answer.kind is MatchKind.ANSWER and answer.faq_id == "newsletter":
-        await send(message, newsletter_pending(t, answer.lang))
+        await newsletter.show_sign_up(message, context, user, answer.lang)
         return
     suggestions = answer.kind is MatchKind.SUGGEST
     await send(message, reply_for(t, faq, answer), result.question_id if suggestions else None)

@@ -6,10 +6,14 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
+
+from telegram.error import InvalidToken
 
 from bot.bootstrap import Services, build_services
 from bot.config import Settings
 from bot.logs import setup_logging
+from bot.telegram.admin import start_faq_watch
 from bot.telegram.application import ALLOWED_UPDATES, build_application, publish_profile
 
 log = logging.getLogger(__name__)
@@ -18,12 +22,23 @@ log = logging.getLogger(__name__)
 def run_bot(settings: Settings, *, webhook: bool = False) -> int:
     setup_logging(settings)
     if webhook:
-        log.error("webhook mode is not available yet; run without --webhook to poll")
-        return 2
+        from bot.webhook_server import serve_webhook, webhook_problems  # the webhook layer, loaded only here
+
+        problems = webhook_problems(settings)
+        for problem in problems:
+            print(f"lcbot: {problem}", file=sys.stderr)
+        if problems:
+            return 2
     try:
-        return asyncio.run(poll(settings))
+        return asyncio.run(serve_webhook(settings) if webhook else poll(settings))
     except KeyboardInterrupt:
         return 0
+    except InvalidToken:  # its message quotes the token: say it in our words instead
+        log.error("Telegram rejected the bot token (TELEGRAM_BOT_TOKEN); check it with @BotFather")
+        return 1
+    except Exception:  # through the logging filter, so a URL with the token in it is redacted
+        log.critical("lcbot stopped on an unexpected error", exc_info=True)
+        return 1
 
 
 async def poll(settings: Settings, stop: asyncio.Event | None = None, *, poll_timeout: float = 10) -> int:
@@ -41,6 +56,7 @@ async def poll(settings: Settings, stop: asyncio.Event | None = None, *, poll_ti
             # A plain task, cancelled below: Application.stop() waits for its own create_task tasks,
             # and this one never ends by itself.
             trimming = asyncio.create_task(trim_question_log(services), name="trim-question-log")
+            watching = start_faq_watch(application)  # likewise a plain task
             assert application.updater is not None
             await application.updater.start_polling(
                 timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
@@ -49,6 +65,8 @@ async def poll(settings: Settings, stop: asyncio.Event | None = None, *, poll_ti
             await stop.wait()
             log.info("stopping")
             trimming.cancel()
+            if watching is not None:
+                watching.cancel()
             await application.updater.stop()
             await application.stop()
     return 0

@@ -1,0 +1,148 @@
+"""The newsletter's storage ports on SQLAlchemy: subscribers, and a person's data across tables.
+
+Kept apart from repositories.py (which wires them into Store) so each file keeps one job.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.core.ports import (
+    Awaiting,
+    Channel,
+    Role,
+    SubscriberFilter,
+    SubscriberRecord,
+    SubscriberStatus,
+)
+from bot.storage.models import FeedbackVote, Subscriber, User
+
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+# The columns a save writes: everything but the keys and the creation time.
+_FIELDS = (
+    "status", "language", "channel", "email", "email_confirmed_at", "email_code_hash", "email_code_expires_at",
+    "email_code_attempts", "email_code_sends", "email_code_sent_at", "organisation", "role", "source",
+    "consent_at", "consent_notice_version", "consent_channel", "consent_language", "awaiting", "updated_at",
+    "unsubscribed_at",
+)
+
+
+def _record(row: Subscriber) -> SubscriberRecord:
+    return SubscriberRecord(
+        telegram_id=row.telegram_id,
+        status=SubscriberStatus(row.status),
+        language=row.language,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        channel=Channel(row.channel),
+        source=row.source,
+        email=row.email,
+        email_confirmed_at=row.email_confirmed_at,
+        email_code_hash=row.email_code_hash,
+        email_code_expires_at=row.email_code_expires_at,
+        email_code_attempts=row.email_code_attempts,
+        email_code_sends=row.email_code_sends,
+        email_code_sent_at=row.email_code_sent_at,
+        organisation=row.organisation,
+        role=Role(row.role) if row.role else None,
+        consent_at=row.consent_at,
+        consent_notice_version=row.consent_notice_version,
+        consent_channel=Channel(row.consent_channel) if row.consent_channel else None,
+        consent_language=row.consent_language,
+        unsubscribed_at=row.unsubscribed_at,
+        awaiting=Awaiting(row.awaiting) if row.awaiting else None,
+        revision=row.revision,
+    )
+
+
+def _values(record: SubscriberRecord) -> dict[str, Any]:
+    values = {name: getattr(record, name) for name in _FIELDS}
+    for name, value in values.items():
+        if isinstance(value, Channel | Role | Awaiting | SubscriberStatus):
+            values[name] = value.value
+    return values
+
+
+class SqlSubscribers:
+    """Implements bot.core.ports.Subscribers."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], dialect: str) -> None:
+        self._sessions = sessions
+        self._insert = _INSERTS[dialect]
+
+    async def get(self, telegram_id: int) -> SubscriberRecord | None:
+        async with self._sessions() as session:
+            row = (await session.execute(select(Subscriber).where(Subscriber.telegram_id == telegram_id))).scalar()
+            return _record(row) if row else None
+
+    async def ensure(self, record: SubscriberRecord) -> SubscriberRecord:
+        """INSERT ... ON CONFLICT DO NOTHING for the user and the subscriber, then read what is stored.
+
+        Writes come first in the transaction: SQLite then takes the write lock at once and a concurrent
+        caller waits for it (busy timeout) instead of failing to upgrade a read lock.
+        """
+        now = record.created_at
+        user = self._insert(User).values(telegram_id=record.telegram_id, first_seen=now, last_seen=now)
+        subscriber = self._insert(Subscriber).values(telegram_id=record.telegram_id, created_at=now, revision=0,
+                                                     **_values(record))
+        async with self._sessions() as session:
+            await session.execute(user.on_conflict_do_nothing(index_elements=[User.telegram_id]))
+            await session.execute(subscriber.on_conflict_do_nothing(index_elements=[Subscriber.telegram_id]))
+            row = (await session.execute(
+                select(Subscriber).where(Subscriber.telegram_id == record.telegram_id))).scalar_one()
+            await session.commit()
+            return _record(row)
+
+    async def save(self, record: SubscriberRecord) -> bool:
+        statement = (
+            update(Subscriber)
+            .where(Subscriber.telegram_id == record.telegram_id, Subscriber.revision == record.revision)
+            .values(revision=Subscriber.revision + 1, **_values(record))
+        )
+        async with self._sessions() as session:
+            result = cast(CursorResult[Any], await session.execute(statement))
+            await session.commit()
+            return result.rowcount == 1
+
+    async def select(self, which: SubscriberFilter) -> list[SubscriberRecord]:
+        query = select(Subscriber).order_by(Subscriber.id)
+        if which.status is not None:
+            query = query.where(Subscriber.status == which.status.value)
+        if which.channel is not None:
+            query = query.where(Subscriber.channel == which.channel.value)
+        if which.language is not None:
+            query = query.where(Subscriber.language == which.language)
+        if which.confirmed_email:
+            query = query.where(Subscriber.email.is_not(None), Subscriber.email_confirmed_at.is_not(None))
+        async with self._sessions() as session:
+            return [_record(row) for row in (await session.execute(query)).scalars()]
+
+
+class SqlPersonalData:
+    """Implements bot.core.ports.PersonalData: one person's rows in every table that names them."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def feedback_count(self, telegram_id: int) -> int:
+        query = select(func.count(FeedbackVote.id)).where(FeedbackVote.telegram_id == telegram_id)
+        async with self._sessions() as session:
+            return int((await session.execute(query)).scalar_one())
+
+    async def erase(self, telegram_id: int) -> bool:
+        """Explicit deletes, children first, rather than trusting ON DELETE CASCADE alone (SQLite may have
+        foreign keys off on a connection not made by lcbot)."""
+        removed = 0
+        async with self._sessions() as session:
+            for model in (FeedbackVote, Subscriber, User):
+                result = cast(CursorResult[Any], await session.execute(
+                    delete(model).where(model.telegram_id == telegram_id)))
+                removed += result.rowcount
+            await session.commit()
+        return removed > 0
