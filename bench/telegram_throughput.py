@@ -5,7 +5,8 @@
 Throughput: a burst of text-message updates (questions from eval/, many users) is queued; the figure is
 updates answered per second. Latency: one update at a time, from queueing it to the bot's reply being
 recorded by the stand-in (p50/p99). Both bots poll the same stand-in the same way; lcbot runs its real
-`lcbot run` polling code on a fresh SQLite database.
+`lcbot run` polling code on a fresh SQLite database (or --database-url). The stand-in runs in its own
+process, as Telegram would, so its work (parsing the bots' HTML, say) is not charged to the bot measured.
 """
 
 from __future__ import annotations
@@ -13,19 +14,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
+import httpx
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from bot.config import Settings
 from bot.evaluation import read_cases
 from bot.telegram.runner import poll
-from tests.fakes.telegram_api import FakeTelegramApi
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,7 +39,7 @@ async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @asynccontextmanager
-async def echo_bot(api: FakeTelegramApi) -> AsyncIterator[None]:
+async def echo_bot(api: RemoteApi) -> AsyncIterator[None]:
     application = Application.builder().token(api.token).base_url(api.base_url).build()
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
     async with application:
@@ -54,7 +57,7 @@ DATABASE_URL: list[str] = []  # set from --database-url
 
 
 @asynccontextmanager
-async def lcbot(api: FakeTelegramApi) -> AsyncIterator[None]:
+async def lcbot(api: RemoteApi) -> AsyncIterator[None]:
     with tempfile.TemporaryDirectory() as folder:
         url = DATABASE_URL[0] if DATABASE_URL else f"sqlite+aiosqlite:///{folder}/bench.db"
         settings = Settings(telegram_bot_token=api.token, telegram_api_url=api.base_url, database_url=url)
@@ -68,25 +71,70 @@ async def lcbot(api: FakeTelegramApi) -> AsyncIterator[None]:
             await task
 
 
-async def run(name: str, bot: Callable[[FakeTelegramApi], AbstractAsyncContextManager[None]],
+class RemoteApi:
+    """The stand-in running in another process, driven through its control endpoints."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.url, self.token = url, token
+        self.base_url = f"{url}/bot"
+        self.client = httpx.AsyncClient(timeout=300)
+        self.next_id = 1
+
+    def message(self, text: str, user_id: int) -> dict[str, object]:
+        self.next_id += 1
+        user = {"id": user_id, "is_bot": False, "first_name": "Ada", "language_code": "en"}
+        return {"message": {"message_id": self.next_id, "date": int(time.time()), "from": user,
+                            "chat": {"id": user_id, "type": "private", "first_name": "Ada"}, "text": text}}
+
+    async def push(self, updates: list[dict[str, object]]) -> None:
+        (await self.client.post(f"{self.url}/__control/updates", json=updates)).raise_for_status()
+
+    async def wait(self, method: str, count: int) -> int:
+        answer = await self.client.get(f"{self.url}/__control/wait",
+                                       params={"method": method, "count": count, "timeout": 300})
+        answer.raise_for_status()
+        return int(answer.json()["result"])
+
+    async def wait_for_long_poll(self, **_: object) -> None:
+        await self.wait("getUpdates", 1)
+
+
+@asynccontextmanager
+async def stand_in() -> AsyncIterator[RemoteApi]:
+    process = subprocess.Popen(  # noqa: ASYNC220 -- started once, before anything is measured
+        [sys.executable, "-m", "tests.fakes.telegram_api", "--port", "0"], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(2)]
+        base_url = lines[0].split()[-1]
+        token = lines[1].split()[-1]
+        api = RemoteApi(base_url.removesuffix("/bot"), token)
+        try:
+            yield api
+        finally:
+            await api.client.aclose()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def run(name: str, bot: Callable[[RemoteApi], AbstractAsyncContextManager[None]],
               questions: list[str], updates: int, latency_rounds: int) -> tuple[float, float, float]:
-    async with FakeTelegramApi() as api, bot(api):
-        sends = len(api.calls_to("sendMessage"))
+    async with stand_in() as api, bot(api):
         # Warm up (imports, caches, connections) before measuring.
-        for i in range(20):
-            api.push_update(api.text_message(questions[i % len(questions)], user_id=10_000 + i))
-        sends = (await api.wait_for_calls("sendMessage", sends + 20, timeout=60)).__len__()
+        await api.push([api.message(questions[i % len(questions)], 10_000 + i) for i in range(20)])
+        sends = await api.wait("sendMessage", 20)
+        burst = [api.message(questions[i % len(questions)], 20_000 + i % 500) for i in range(updates)]
         start = time.perf_counter()
-        for i in range(updates):
-            api.push_update(api.text_message(questions[i % len(questions)], user_id=20_000 + i % 500))
-        await api.wait_for_calls("sendMessage", sends + updates, timeout=300)
+        await api.push(burst)
+        sends = await api.wait("sendMessage", sends + updates)
         rate = updates / (time.perf_counter() - start)
         samples: list[float] = []
         for i in range(latency_rounds):
-            sends = len(api.calls_to("sendMessage"))
             begin = time.perf_counter()
-            api.push_update(api.text_message(questions[i % len(questions)], user_id=30_000 + i))
-            await api.wait_for_calls("sendMessage", sends + 1, timeout=30)
+            await api.push([api.message(questions[i % len(questions)], 30_000 + i)])
+            sends = await api.wait("sendMessage", sends + 1)
             samples.append((time.perf_counter() - begin) * 1000)
         samples.sort()
         p50, p99 = statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.99))]

@@ -18,6 +18,8 @@ from bot.core.markup import to_plain
 from bot.faq_library import FaqLibrary
 from bot.i18n import load_catalogs
 from bot.replies import reply_for
+from bot.staff import commands as staff_commands
+from bot.staff import subscribers as staff_subscribers
 from bot.storage.faq_files import FaqLoadError, load_faq, stamp_sources
 
 
@@ -59,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="measure answer quality on the evaluation set")
     evaluate.add_argument("directory", nargs="?", type=Path, help="folder of *.jsonl (default: eval/)")
     evaluate.add_argument("--failures", action="store_true", help="list every case not answered right")
+
+    staff_commands.add_parsers(commands)  # stats, unanswered
+    staff_subscribers.add_parser(commands)  # subscribers export
     return parser
 
 
@@ -70,6 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     handlers: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
         "ask": cmd_ask, "chat": cmd_chat, "run": cmd_run, "faq": cmd_faq, "eval": cmd_eval, "db": cmd_db,
+        "stats": staff_commands.cmd_stats, "unanswered": staff_commands.cmd_unanswered,
+        "subscribers": staff_subscribers.cmd_subscribers,
     }
     try:
         settings = load_settings()

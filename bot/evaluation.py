@@ -11,7 +11,9 @@ from pathlib import Path
 from bot.core.answering import Answerer, Question
 from bot.core.matching import MatchKind
 
-OUTCOMES = ("right", "suggested", "wrong", "fallback", "oos_ok", "oos_answered")
+# right: the expected topic or a narrower one; broader: the topic it refines (not right, not a wrong topic's
+# answer: its related-topic buttons lead on); wrong: an unrelated topic's answer, the failure to avoid.
+OUTCOMES = ("right", "broader", "suggested", "wrong", "fallback", "oos_ok", "oos_answered")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +34,7 @@ class Tally:
 
     @property
     def in_scope(self) -> int:
-        return sum(self.counts[k] for k in ("right", "suggested", "wrong", "fallback"))
+        return sum(self.counts[k] for k in ("right", "broader", "suggested", "wrong", "fallback"))
 
     @property
     def out_of_scope(self) -> int:
@@ -83,8 +85,10 @@ def classify(answerer: Answerer, case: Case, kind: MatchKind, faq_id: str | None
              suggestions: tuple[str, ...]) -> str:
     if case.expect is None:
         return "oos_answered" if kind is MatchKind.ANSWER else "oos_ok"
-    if kind is MatchKind.ANSWER:
-        return "right" if faq_id and answerer.faq.answers_question_on(faq_id, case.expect) else "wrong"
+    if kind is MatchKind.ANSWER and faq_id:
+        if answerer.faq.answers_question_on(faq_id, case.expect):
+            return "right"
+        return "broader" if answerer.faq.answers_question_on(case.expect, faq_id) else "wrong"
     if kind is MatchKind.SUGGEST:
         return "suggested"
     return "fallback"
@@ -93,7 +97,8 @@ def classify(answerer: Answerer, case: Case, kind: MatchKind, faq_id: str | None
 def print_report(answerer: Answerer, directory: Path, *, failures: bool = False) -> int:
     """Print the quality table per language and per style; exit 1 when a quality bar is missed."""
     report = evaluate(answerer, read_cases(directory))
-    header = f"{'':14} {'n':>4} {'right':>6} {'sugg':>6} {'wrong':>6} {'fallbk':>6} {'oos-ans':>7} {'lang':>6}"
+    header = (f"{'':14} {'n':>4} {'right':>6} {'broadr':>6} {'sugg':>6} {'wrong':>6} {'fallbk':>6} {'oos-ans':>7} "
+              f"{'lang':>6}")
     print(header)
     for title, tallies in (("language", report.by_lang), ("style", report.by_style)):
         print(f"-- by {title}")
@@ -121,6 +126,6 @@ def meets_bars(tally: Tally) -> bool:
 def _row(name: str, tally: Tally) -> str:
     n = tally.in_scope + tally.out_of_scope
     lang = 100.0 * tally.lang_right / n if n else 0.0
-    return (f"{name:14} {n:>4} {tally.rate('right'):>6.1f} {tally.rate('suggested'):>6.1f} "
+    return (f"{name:14} {n:>4} {tally.rate('right'):>6.1f} {tally.rate('broader'):>6.1f} {tally.rate('suggested'):>6.1f} "
             f"{tally.rate('wrong'):>6.1f} {tally.rate('fallback'):>6.1f} {tally.rate('oos_answered'):>7.1f} "
             f"{lang:>6.1f}")

@@ -80,8 +80,8 @@ class SmtpMailer:
         message["Subject"] = subject
         message["Date"] = formatdate(localtime=False)
         message["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
-        message["Content-Language"] = lang
         message.set_content(body)
+        message["Content-Language"] = lang  # after set_content, which resets the Content-* headers
         try:
             await asyncio.to_thread(self._send, message)
         except (smtplib.SMTPException, OSError, ssl.SSLError, UnicodeError) as exc:

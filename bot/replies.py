@@ -216,6 +216,11 @@ def not_subscribed(t: Translator, lang: str) -> Reply:
     return Reply(t._("You are not subscribed to the newsletter. Send /subscribe to sign up."), lang)
 
 
+def private_only(t: Translator, lang: str) -> Reply:
+    """The newsletter and the user's data are handled in a private chat, never in a group."""
+    return Reply(t._("For your privacy, please send this to me in a private chat."), lang)
+
+
 def signup_screen(t: Translator, lang: str) -> Reply:
     """What the newsletter is, the short privacy notice, and the explicit consent button."""
     text = t._(

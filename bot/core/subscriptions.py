@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 import re
 import secrets
 from collections.abc import Callable
@@ -206,10 +207,10 @@ class Subscriptions:
         record, ok = await self._change(user_id, change)
         return record if ok else None
 
-    async def leave_step(self, user_id: int) -> SubscriberRecord | None:
-        """/cancel, "Done" or another button: the next message is a question again."""
-        record, _ = await self._change(user_id, lambda r: (replace(r, awaiting=None), None))
-        return record
+    async def leave_step(self, user_id: int) -> Awaiting | None:
+        """/cancel, "Done" or another button: the next message is a question again. Returns the step left."""
+        _, left = await self._change(user_id, lambda r: (replace(r, awaiting=None), r.awaiting))
+        return left
 
     async def handle_text(self, user_id: int, text: str) -> StepResult | None:
         """The user's text when a sign-up step awaits it; None when none does (answer it as a question)."""
@@ -266,7 +267,7 @@ class Subscriptions:
                 return record, EmailResult(EmailOutcome.SAVED_UNCONFIRMED, record)
             last = record.email_code_sent_at
             if last is not None and now - last < RESEND_INTERVAL:
-                wait = int((RESEND_INTERVAL - (now - last)).total_seconds()) + 1
+                wait = math.ceil((RESEND_INTERVAL - (now - last)).total_seconds())
                 return record, EmailResult(EmailOutcome.TOO_SOON, record, wait_seconds=wait)
             sends = record.email_code_sends if last is not None and now - last < SEND_WINDOW else 0
             if sends > MAX_RESENDS:

@@ -55,13 +55,15 @@ def print_stats(stats: Stats, console: Console) -> None:
     for name, count, rate in _outcome_rows(stats):
         table.add_row(name, str(count), rate, Text(bar(count, stats.total), style="green"))
     console.print(table)
-    table = Table("topic", "👍", "👎", "helpful", title="Feedback per topic (most 👎 first)", title_justify="left")
+    table = Table("topic", "👍", "👎", "helpful", "", title="Feedback per topic (most 👎 first)",
+                  title_justify="left")
     for votes in stats.votes:
-        table.add_row(votes.topic_id, str(votes.up), str(votes.down),
-                      Text(bar(votes.up, votes.up + votes.down, 20), style="green")
-                      + Text(bar(votes.down, votes.up + votes.down, 20), style="red"))
+        total = votes.up + votes.down
+        table.add_row(votes.topic_id, str(votes.up), str(votes.down), f"{100 * votes.up / total:.0f}%",
+                      Text(bar(votes.up, total, 20), style="green") + Text("░" * round(20 * votes.down / total),
+                                                                          style="red"))
     if not stats.votes:
-        table.add_row("(no votes in this period)", "", "", "")
+        table.add_row("(no votes in this period)", "", "", "", "")
     console.print(table)
 
 
@@ -93,14 +95,14 @@ def stats_html(stats: Stats) -> str:
     days = stats.per_day[-TELEGRAM_DAYS:]
     peak = max((n for _, n in days), default=0)
     top = max((n for _, n in stats.per_language), default=0)
+    day_lines = [f"{day:%a %d %b} {count:>5} {bar(count, peak, TELEGRAM_BAR_WIDTH)}" for day, count in days]
     parts = [
         f"<b>Questions {stats.first_day:%d %b} – {stats.last_day:%d %b %Y} (UTC): {stats.total}</b>",
         "<b>What the bot did</b>\n" + _pre([f"{name:<15} {count:>5} {rate}" for name, count, rate in
                                             _outcome_rows(stats)]),
         "<b>Per language</b>\n" + _pre([f"{lang:<3} {count:>5} {bar(count, top, TELEGRAM_BAR_WIDTH)}"
                                         for lang, count in stats.per_language] or ["none"]),
-        f"<b>Per day</b> (last {len(days)})\n" + _pre([f"{day:%a %d %b} {count:>5} "
-                                                       f"{bar(count, peak, TELEGRAM_BAR_WIDTH)}" for day, count in days]),
+        f"<b>Per day</b> (last {len(days)})\n" + _pre(day_lines),
     ]
     votes = stats.votes[:TELEGRAM_TOPICS]
     lines = [f"{v.topic_id[:28]:<28} {v.up:>3}👍 {v.down:>3}👎" for v in votes]

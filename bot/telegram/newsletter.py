@@ -11,6 +11,7 @@ import json
 import logging
 
 from telegram import Message, Update, User
+from telegram.constants import ChatType
 from telegram.error import BadRequest
 
 from bot.core.ports import Awaiting, Role, SubscriberStatus
@@ -30,6 +31,7 @@ from bot.replies import (
     language_menu,
     my_data,
     not_subscribed,
+    private_only,
     sign_up_done,
     signup_screen,
     step_cancelled,
@@ -46,8 +48,11 @@ MY_DATA_FILENAME = "lcbot-my-data.json"
 async def show_sign_up(message: Message, context: Context, user: User, lang: str, source: str | None = None) -> None:
     """The sign-up screen (consent button); for a subscriber, their subscription and its options."""
     services = context.services
-    record = await services.subscriptions.start(user.id, lang, source)
     t = services.catalogs(lang)
+    if message.chat.type != ChatType.PRIVATE:
+        await send(message, private_only(t, lang))
+        return
+    record = await services.subscriptions.start(user.id, lang, source)
     if record.status is SubscriberStatus.ACTIVE:
         await send(message, subscription_menu(t, services.library.faq, record))
     else:
@@ -86,9 +91,12 @@ async def cancel(update: Update, context: Context) -> None:
 async def show_my_data(update: Update, context: Context) -> None:
     """/mydata: everything stored about the user, as a message and as a JSON document."""
     message, user = update.effective_message, update.effective_user
-    if message is None or user is None or not is_private(update):
+    if message is None or user is None:
         return
     t = await _translator(context, user)
+    if not is_private(update):
+        await send(message, private_only(t, t.lang))
+        return
     data = await context.services.subscriptions.my_data(user.id)
     await send(message, my_data(t, context.services.library.faq, t.lang, data))
     document = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
@@ -101,7 +109,7 @@ async def forget(update: Update, context: Context) -> None:
     if message is None or user is None:
         return
     t = await _translator(context, user)
-    await send(message, forget_confirmation(t, t.lang))
+    await send(message, forget_confirmation(t, t.lang) if is_private(update) else private_only(t, t.lang))
 
 
 async def continue_sign_up(message: Message, context: Context, user: User, text: str) -> bool:

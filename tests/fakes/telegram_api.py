@@ -38,7 +38,7 @@ import signal
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from types import MappingProxyType, TracebackType
 from typing import Any, NamedTuple, Self, TypeVar
@@ -251,11 +251,12 @@ class _Described(NamedTuple):
 
 @dataclass(slots=True)
 class _Upload:
-    """A file part of a multipart request (content is not kept)."""
+    """A file part of a multipart request; its content is kept apart, for `uploaded_file`."""
 
     filename: str | None
     content_type: str
     size: int
+    content: bytes = field(default=b"", repr=False, compare=False)
 
     def as_dict(self) -> JsonDict:
         return {"filename": self.filename, "content_type": self.content_type, "size": self.size}
@@ -720,6 +721,7 @@ class FakeTelegramApi:
         self._chats: dict[int, JsonDict] = {}
         self._messages: dict[tuple[int, int], JsonDict] = {}
         self._outgoing: dict[int, list[JsonDict]] = {}
+        self._uploaded: dict[str, bytes] = {}  # file_id -> content of files the bot uploaded
         self._next_message_id: dict[int, int] = {}
         self._pending_callbacks: set[str] = set()
         self._callback_ids = itertools.count(4_242_000_000_000_000_001)
@@ -899,6 +901,10 @@ class FakeTelegramApi:
         """Current state of a message (sent by the bot or pushed), None if unknown or deleted."""
         msg = self._messages.get((chat_id, message_id))
         return copy.deepcopy(msg) if msg is not None else None
+
+    def uploaded_file(self, file_id: str) -> bytes | None:
+        """The content of a document the bot uploaded (by the file_id of the sent message)."""
+        return self._uploaded.get(file_id)
 
     def calls_to(self, method: str) -> list[ApiCall]:
         wanted = method.lower()
@@ -1427,6 +1433,16 @@ class FakeTelegramApi:
             return _json_response({"ok": True, "result": ids}, 200)
         if path == "/__control/calls" and request.method == "GET":
             return _json_response({"ok": True, "result": [c.as_dict() for c in self.calls]}, 200)
+        if path == "/__control/wait" and request.method == "GET":
+            # Wait until `count` calls of `method` are recorded (for benchmarks driving another process).
+            method = request.query.get("method", "sendMessage")
+            try:
+                count = int(request.query.get("count", "1"))
+                seconds = float(request.query.get("timeout", "30"))
+                calls = await self.wait_for_calls(method, count, timeout=seconds)
+            except (ValueError, TimeoutError) as exc:
+                return _json_response(_bad_request(str(exc)).body(), 400)
+            return _json_response({"ok": True, "result": len(calls)}, 200)
         if path == "/__control/messages" and request.method == "GET":
             try:
                 chat_id = int(request.query.get("chat_id", ""))
@@ -1754,6 +1770,7 @@ class FakeTelegramApi:
             file_id, unique_id = self._file("BQACAgQAAxkDAAI")
             document: JsonDict = {"file_id": file_id, "file_unique_id": unique_id, "file_size": size}
             if isinstance(media, _Upload):
+                self._uploaded[file_id] = media.content
                 if media.filename:
                     document["file_name"] = media.filename
                 document["mime_type"] = media.content_type
@@ -2032,7 +2049,7 @@ async def _read_params(request: web.Request) -> _Params:
             for key, value in form.items():
                 if isinstance(value, web.FileField):
                     content = value.file.read()
-                    upload = _Upload(value.filename, value.content_type, len(content))
+                    upload = _Upload(value.filename, value.content_type, len(content), content)
                     uploads[key] = upload
                     data[key] = upload
                 else:
