@@ -307,8 +307,8 @@ def email_result(t: Translator, faq: Faq, result: EmailResult, lang: str) -> Rep
         return Reply(t._("This does not look like an email address. Please check it and send it again (for example: "
                          "name@example.org), or send /cancel."), lang)
     if outcome is EmailOutcome.SAVED_UNCONFIRMED:
-        text = t._("Thank you, {email} is saved for the newsletter by email. It could not be confirmed by email "
-                   "for now; the team can see that.")
+        text = t._("Thank you, {email} is saved for the newsletter by email. It is not confirmed yet: confirmation "
+                   "by email is not available at the moment.")
         return Reply(text.format(email=email), lang, subscription_menu(t, faq, subscriber).buttons)
     if outcome is EmailOutcome.CODE_SENT:
         text = t._("I have sent a 6-digit code to {email}. Please send it to me here within {minutes} minutes. "

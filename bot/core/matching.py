@@ -257,15 +257,17 @@ class FaqIndex:
         fuzzy = set(fuzzy_languages)
         segments = [text]
         parts = sentences(text)
-        if len(parts) > 1:
-            segments.extend(parts[-MAX_SEGMENTS:])  # the question usually comes last
+        if len(parts) > 2:  # a long message: its sentences, the question usually last, carry the meaning
+            segments = parts[-MAX_SEGMENTS:]
+        elif len(parts) == 2:
+            segments.extend(parts)
         scores: dict[str, float] = {}
         source: dict[str, str] = {}
         for lang in self._promising(text, languages, fuzzy):
             index = self.languages[lang]
-            for number, segment in enumerate(segments):
+            for segment in segments:
                 for topic, value in index.score(segment, lang in fuzzy, self._known).items():
-                    if number and topic in self._small_talk:
+                    if segment is not text and topic in self._small_talk:
                         continue  # "Hi" before a question is politeness, not the subject
                     if value > scores.get(topic, 0.0):
                         scores[topic] = value
@@ -307,12 +309,9 @@ class FaqIndex:
         score = round(best * 100, 1)
         if best >= t.sure or (best >= t.answer and best - rival >= t.margin):
             return Match(MatchKind.ANSWER, best_id, score, (), source.get(best_id))
-        if best >= t.suggest:
-            picked: list[str] = []
-            for topic, value in ranked:
-                if value < t.suggest or len(picked) == t.max_suggestions:
-                    break
-                if topic not in self._small_talk or not picked:
-                    picked.append(topic)
-            return Match(MatchKind.SUGGEST, best_id, score, tuple(picked), source.get(best_id))
+        # "Did you mean: hello?" helps nobody: small talk is answered or left out of suggestions.
+        picked = [topic for topic, value in ranked if value >= t.suggest and topic not in self._small_talk]
+        if picked:
+            return Match(MatchKind.SUGGEST, picked[0], score, tuple(picked[: t.max_suggestions]),
+                         source.get(picked[0]))
         return Match(MatchKind.FALLBACK, None, score, (), None)

@@ -107,6 +107,7 @@ class Analyzer:
         init=False, default_factory=dict, repr=False)
     _han_stops: tuple[str, ...] = field(init=False, default=(), repr=False)
     _han_pattern: re.Pattern[str] | None = field(init=False, default=None, repr=False)
+    _han_stop_pattern: re.Pattern[str] | None = field(init=False, default=None, repr=False)
     _han_canonical: dict[str, str] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -115,6 +116,8 @@ class Analyzer:
         self.stopwords = frozenset(fold(word) for word in self.stopwords)
         # Longest first, then alphabetical: the order must not depend on the process's string hashing.
         self._han_stops = tuple(sorted((w for w in self.stopwords if is_han(w)), key=lambda w: (-len(w), w)))
+        if self._han_stops:  # longest first, so a two-character stop word wins over its first character
+            self._han_stop_pattern = re.compile("|".join(map(re.escape, self._han_stops)))
         for group in self.synonyms:
             if not group:
                 continue
@@ -201,9 +204,7 @@ class Analyzer:
         return self._replace_phrases(tokens) if self._phrases else tokens
 
     def _han_tokens(self, run: str) -> list[str]:
-        pieces = [run]
-        for stop in self._han_stops:
-            pieces = [part for piece in pieces for part in piece.split(stop)]
+        pieces = self._han_stop_pattern.split(run) if self._han_stop_pattern else [run]
         return [gram for piece in pieces if piece for gram in han_bigrams(piece)]
 
     def _replace_phrases(self, tokens: list[str]) -> list[str]:

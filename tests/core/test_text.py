@@ -178,7 +178,13 @@ def test_sentences_split_at_end_punctuation_and_new_lines() -> None:
 
 def test_sentences_split_chinese_and_arabic_punctuation() -> None:
     assert sentences("你好。我想加入！") == ["你好。", "我想加入！"]
-    assert sentences("مرحبا، كيف أنضم؟") == ["مرحبا،", "كيف أنضم؟"]
+    assert sentences("مرحبا، كيف أنضم؟") == ["مرحبا", "كيف أنضم؟"]
+
+
+def test_a_short_opening_before_a_comma_is_split_off_but_other_commas_are_not() -> None:
+    assert sentences("Hi, how do I join?") == ["Hi", "how do I join?"]
+    assert sentences("I keep hearing about learning cities, what are they?") == [
+        "I keep hearing about learning cities, what are they?"]
 
 
 def test_sentences_of_blank_text_are_none() -> None:
