@@ -20,6 +20,7 @@ from bot.storage.database import Database
 from bot.storage.migrate import upgrade
 from bot.storage.repositories import Store
 from bot.storage.retry import retrying
+from bot.storage.updates import SqlProcessedUpdates
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,8 @@ async def build_services(settings: Settings, *, migrate: bool = True) -> AsyncIt
                                       retrying(store.users), email_check(settings.email_check_deliverability),
                                       build_mailer(settings, catalogs))
         yield Services(settings, library, catalogs, database, store, assistant,
-                       flood=FloodGuard(settings.flood_limit, settings.flood_window), subscriptions=subscriptions)
+                       flood=FloodGuard(settings.flood_limit, settings.flood_window), subscriptions=subscriptions,
+                       updates=SqlProcessedUpdates(database))
     finally:
         await store.close()
         await database.close()

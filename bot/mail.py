@@ -84,6 +84,8 @@ class SmtpMailer:
         message["Content-Language"] = lang  # after set_content, which resets the Content-* headers
         try:
             await asyncio.to_thread(self._send, message)
+        except smtplib.SMTPRecipientsRefused:  # its text lists the address: personal data stays out of logs
+            raise MailError("the mail server refused the recipient address") from None
         except (smtplib.SMTPException, OSError, ssl.SSLError, UnicodeError) as exc:
             raise MailError(f"{type(exc).__name__}: {exc}") from None
 

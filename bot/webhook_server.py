@@ -21,6 +21,7 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot.bootstrap import Services, build_services
 from bot.config import Settings
+from bot.telegram.admin import start_faq_watch
 from bot.telegram.application import ALLOWED_UPDATES, build_application, publish_profile
 from bot.telegram.context import LcbotApplication
 from bot.telegram.runner import trim_question_log
@@ -119,15 +120,20 @@ async def serve_webhook(settings: Settings, stop: asyncio.Event | None = None, *
         async with application:
             await application.start()
             http = asyncio.create_task(server.serve(sockets=[sock]), name="uvicorn")
-            while not server.started and not http.done():
+            while not server.started and not http.done():  # noqa: ASYNC110 -- uvicorn has no "started" event
                 await asyncio.sleep(0.01)
             bound_host, bound_port = sock.getsockname()[:2]
             if http.done():
                 http.result()  # raises what stopped uvicorn
             await register_webhook(application, settings)
             application.create_task(publish_profile(application), name="publish-profile")
-            application.create_task(trim_question_log(services), name="trim-question-log")
-            application.create_task(prune_update_log(services), name="prune-update-log")
+            # Plain tasks, cancelled below: Application.stop() waits for its own create_task tasks,
+            # and these never end by themselves.
+            chores = [asyncio.create_task(trim_question_log(services), name="trim-question-log"),
+                      asyncio.create_task(prune_update_log(services), name="prune-update-log")]
+            watching = start_faq_watch(application)
+            if watching is not None:
+                chores.append(watching)
             log.info("lcbot serves the webhook of @%s on %s:%d", application.bot.username, bound_host, bound_port)
             if ready is not None:
                 ready(Serving(bound_host, bound_port, services, application))
@@ -135,7 +141,8 @@ async def serve_webhook(settings: Settings, stop: asyncio.Event | None = None, *
             await asyncio.wait({http, waiting}, return_when=asyncio.FIRST_COMPLETED)
             log.info("stopping: no new requests, finishing the updates in hand")
             server.should_exit = True
-            waiting.cancel()
+            for task in (waiting, *chores):
+                task.cancel()
             await http
             await application.stop()
     return 0

@@ -54,25 +54,26 @@ class Answerer:
 
     def ask(self, question: Question) -> Answer:
         text = question.text[:MAX_QUESTION_CHARS]
-        detected = self.detector.detect(text)
+        scripts = self.detector.scripts(text)
+        detected = self.detector.detect(text, scripts)
         lang = self.policy.choose(detected, question.saved_lang, question.telegram_lang)
-        match = self.index.match(text, self._search_order(text, detected, lang), self._typo_languages(
-            detected, lang))
+        match = self.index.match(text, self._search_order(self.detector.candidates(text, scripts), detected, lang),
+                                 self._typo_languages(detected, lang))
         return Answer(match.kind, match.topic_id, lang, match.score, match.suggestions, detected)
 
     def match_in(self, text: str, lang: str) -> Match:
         """Match within one language only (used by the FAQ check for colliding variants)."""
         return self.index.match(text, [lang], [lang])
 
-    def _search_order(self, text: str, detected: Detection, lang: str) -> list[str]:
+    def _search_order(self, candidates: list[str], detected: Detection, lang: str) -> list[str]:
         """Languages to match in, the likeliest first: when the language is clear, it and the reply
         language; otherwise every language written in the text's script."""
         sure = detected.lang is not None and detected.confidence >= self.policy.threshold
         order: list[str] = []
-        for code in (detected.lang, lang, *(() if sure else self.detector.candidates(text))):
+        for code in (detected.lang, lang, *(() if sure else candidates)):
             if code and code not in order and code in self.index.languages:
                 order.append(code)
-        scripts = {script_languages(code) for code in self.detector.candidates(text)}
+        scripts = {script_languages(code) for code in candidates}
         return [code for code in order if not scripts or script_languages(code) in scripts]
 
     @staticmethod

@@ -55,19 +55,21 @@ class LanguageDetector:
                 counts[word] = counts.get(word, 0) + 1
         self._spread = counts
 
-    def candidates(self, text: str) -> list[str]:
+    @staticmethod
+    def scripts(text: str) -> dict[str, int]:
+        """How many characters of each script the text has."""
+        return {name: len(pattern.findall(text)) for name, pattern in _SCRIPTS.items()}
+
+    def candidates(self, text: str, scripts: dict[str, int] | None = None) -> list[str]:
         """Languages whose script appears in the text, most characters first."""
-        found: list[tuple[int, str]] = []
-        for lang in self.languages:
-            script = script_languages(lang)
-            hits = len(_SCRIPTS[script].findall(text))
-            if hits:
-                found.append((hits, lang))
+        scripts = scripts if scripts is not None else self.scripts(text)
+        found = [(scripts[script_languages(lang)], lang) for lang in self.languages
+                 if scripts[script_languages(lang)]]
         found.sort(key=lambda item: -item[0])
         return [lang for _, lang in found]
 
-    def detect(self, text: str) -> Detection:
-        scripts = {name: len(pattern.findall(text)) for name, pattern in _SCRIPTS.items()}
+    def detect(self, text: str, scripts: dict[str, int] | None = None) -> Detection:
+        scripts = scripts if scripts is not None else self.scripts(text)
         total = sum(scripts.values())
         if total == 0:
             return Detection(None, 0.0)

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
@@ -78,7 +79,13 @@ class LanguageIndex:
     beta: float = 0.6  # < 1: explaining the whole message weighs more than covering the whole variant
     blend: float = 0.3  # share of the topic-level coverage in the score
     topics_of: dict[str, frozenset[int]] = field(default_factory=dict)
-    topic_variants: dict[int, list[int]] = field(default_factory=dict)
+    # The same, as arrays for numpy: variants sorted by topic, each token's variants and topics.
+    variant_topic: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    variant_total: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    topic_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    topic_of_start: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    token_variants: dict[str, np.ndarray] = field(default_factory=dict)
+    token_topics: dict[str, np.ndarray] = field(default_factory=dict)
     _by_length: dict[int, list[str]] = field(default_factory=dict)
     _corrections: dict[str, tuple[str, float] | None] = field(default_factory=dict)
 
@@ -107,13 +114,23 @@ class LanguageIndex:
         index.idf = {t: math.log(1 + n / len(topics)) for t, topics in doc_freq.items()}
         index.topics_of = {t: frozenset(topics) for t, topics in doc_freq.items()}
         index.unknown_weight = math.log(1 + n / 2)
+        raw.sort(key=lambda item: item[0])  # variants grouped by topic, for numpy's reduceat
+        postings: dict[str, list[int]] = {}
         for pos, tokens in raw:
             weights = {t: index.idf[t] for t in tokens}
             number = len(index.variants)
             index.variants.append(_Variant(pos, weights, sum(weights.values())))
-            index.topic_variants.setdefault(pos, []).append(number)
             for token in tokens:
-                index.postings.setdefault(token, []).append(number)
+                postings.setdefault(token, []).append(number)
+        index.postings = postings
+        index.variant_topic = np.array([v.topic for v in index.variants], dtype=np.int32)
+        index.variant_total = np.array([v.total for v in index.variants], dtype=np.float64)
+        if len(index.variants):
+            starts = np.flatnonzero(np.r_[True, index.variant_topic[1:] != index.variant_topic[:-1]])
+            index.topic_starts = starts
+            index.topic_of_start = index.variant_topic[starts]
+        index.token_variants = {t: np.array(numbers, dtype=np.int32) for t, numbers in postings.items()}
+        index.token_topics = {t: np.array(sorted(topics), dtype=np.int32) for t, topics in doc_freq.items()}
         for phrase, _ in analyzer.phrases:
             stems.update(phrase)
         index.stems = frozenset(stems)
@@ -178,59 +195,38 @@ class LanguageIndex:
 
     def score(self, text: str, fuzzy: bool, known_elsewhere: frozenset[str] = frozenset(),
               keep: int = 8) -> dict[str, float]:
-        """Score the topics sharing a word with `text`: topic id -> score in 0..1.
+        """The `keep` best topics sharing a word with `text`: topic id -> score in 0..1.
 
-        The `keep` best topics are exact; the others may be left out. Topics are visited by how much of
-        the message their words explain together (coverage), which bounds any of their variants' scores
-        from above, so the visit stops as soon as no remaining topic can enter the best `keep`.
+        Vectorised: each query word adds its weight to the variants and topics containing it (numpy
+        bincount), so the cost grows with the postings of the message's words, in C rather than Python.
         """
         query, query_total = self.query(text, fuzzy, known_elsewhere)
         if not query:
             return {}
-        coverage: dict[int, float] = {}
-        for token, similarity in query.items():
-            gain = self.idf[token] * similarity
-            for topic in self.topics_of.get(token, ()):
-                coverage[topic] = coverage.get(topic, 0.0) + gain
+        tokens = list(query)
+        gains = [self.idf[t] * query[t] for t in tokens]
+        variant_lists = [self.token_variants[t] for t in tokens]
+        topic_lists = [self.token_topics[t] for t in tokens]
+        hit = np.bincount(np.concatenate(variant_lists),
+                          weights=np.repeat(gains, [len(a) for a in variant_lists]),
+                          minlength=len(self.variants))
+        coverage = np.bincount(np.concatenate(topic_lists),
+                               weights=np.repeat(gains, [len(a) for a in topic_lists]),
+                               minlength=len(self.topic_ids))
         b2 = self.beta * self.beta
-        blend = self.blend
-        query_get = query.get
-        query_size = len(query)
-        best: dict[str, float] = {}
-        top: list[float] = []  # the best `keep` scores so far, highest first
-        for topic, covered in sorted(coverage.items(), key=lambda item: -item[1]):
-            explained = covered / query_total
-            bound = (1 - blend) * (1 + b2) * explained / (b2 * explained + 1) + blend * explained
-            if len(top) >= keep and bound <= top[-1]:
-                break
-            topic_best = 0.0
-            for number in self.topic_variants[topic]:
-                variant = self.variants[number]
-                weights = variant.weights
-                hit = 0.0
-                if len(weights) <= query_size:
-                    for token, weight in weights.items():
-                        similarity = query_get(token)
-                        if similarity is not None:
-                            hit += weight * similarity
-                else:
-                    weights_get = weights.get
-                    for token, similarity in query.items():
-                        weight = weights_get(token)
-                        if weight is not None:
-                            hit += weight * similarity
-                if hit:
-                    precision = hit / query_total
-                    recall = hit / variant.total
-                    f_score = (1 + b2) * precision * recall / (b2 * precision + recall)
-                    if f_score > topic_best:
-                        topic_best = f_score
-            value = (1 - blend) * topic_best + blend * explained
-            best[self.topic_ids[topic]] = value
-            top.append(value)
-            top.sort(reverse=True)
-            del top[keep:]
-        return best
+        precision = hit / query_total
+        recall = hit / self.variant_total
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f_score = np.where(hit > 0, (1 + b2) * precision * recall / (b2 * precision + recall), 0.0)
+        topic_best = np.maximum.reduceat(f_score, self.topic_starts)
+        explained = coverage[self.topic_of_start] / query_total
+        values = (1 - self.blend) * topic_best + self.blend * explained
+        values[explained <= 0] = 0.0
+        count = min(keep, int(np.count_nonzero(values)))
+        if count == 0:
+            return {}
+        best = np.argpartition(-values, count - 1)[:count]
+        return {self.topic_ids[self.topic_of_start[i]]: float(values[i]) for i in best}
 
 
 class FaqIndex:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -45,6 +46,7 @@ SNOWBALL_NAMES = {
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
+@functools.lru_cache(maxsize=4096)  # a message is folded once per candidate language: remember it
 def fold(text: str) -> str:
     """Unicode-normalise and casefold; drop accents, diacritics and Arabic letter variants."""
     if text.isascii():

@@ -6,6 +6,7 @@ Reads the question log and the votes through the Store; rendering is left to bot
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -20,7 +21,7 @@ from bot.core.text import fold, words
 from bot.storage.repositories import Store, StoredQuestion
 
 SIMILAR = 80  # 0..100: a question at least this alike to a group's first question joins the group
-CANDIDATES = 8  # groups compared in full for each wording (those sharing the most words with it)
+CANDIDATES = 8  # groups compared in full for each wording: the nearest by a quick measure
 OUTCOMES = (MatchKind.ANSWER.value, MatchKind.SUGGEST.value, MatchKind.FALLBACK.value)
 
 
@@ -106,12 +107,19 @@ def similarity(a: str, b: str) -> float:
 
 
 def cluster(keys: list[str], threshold: float = SIMILAR) -> list[list[str]]:
-    """Greedy leader clustering: each key, most frequent first, joins the first alike group or starts one."""
+    """Greedy leader clustering: each key, most frequent first, joins the first alike group or starts one.
+
+    Candidates are found with a plain ratio over sorted words, which is fast: `similarity` reaching
+    `threshold` needs that ratio (token_sort_ratio) to reach 2 * threshold - 100.
+    """
     leaders: list[str] = []
+    sorted_leaders: list[str] = []
     groups: list[list[str]] = []
+    floor = 2 * threshold - 100
     for key in keys:
         found = None
-        nearest = process.extract(key, leaders, scorer=fuzz.token_set_ratio, score_cutoff=threshold,
+        words_sorted = " ".join(sorted(key.split()))
+        nearest = process.extract(words_sorted, sorted_leaders, scorer=fuzz.ratio, score_cutoff=floor,
                                   limit=CANDIDATES)
         for _, _, position in sorted(nearest, key=lambda item: item[2]):  # earliest (largest) group first
             if similarity(key, leaders[position]) >= threshold:
@@ -119,6 +127,7 @@ def cluster(keys: list[str], threshold: float = SIMILAR) -> list[list[str]]:
                 break
         if found is None:
             leaders.append(key)
+            sorted_leaders.append(words_sorted)
             groups.append([key])
         else:
             groups[found].append(key)
@@ -162,7 +171,8 @@ async def gather_unanswered(store: Store, answerer: Answerer, days: int = 30,
                             now: datetime | None = None) -> tuple[int, list[Group]]:
     """(how many unanswered questions, their groups): fallbacks and "none of these" of the period."""
     questions = await store.questions.unanswered(period_start(days, now))
-    return len(questions), group_questions(questions, answerer)
+    # Grouping thousands of questions takes a moment: in a thread, so a running bot keeps answering.
+    return len(questions), await asyncio.to_thread(group_questions, questions, answerer)
 
 
 @dataclass(frozen=True)

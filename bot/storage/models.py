@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -12,11 +13,13 @@ from sqlalchemy import (
     Dialect,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -173,3 +176,73 @@ class Subscriber(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class ProcessedUpdate(Base):
+    """A Telegram update already taken by one of the webhook instances: a redelivery of it is dropped.
+
+    The primary key decides between instances (the first INSERT wins); old rows are pruned, as Telegram
+    stops redelivering an update after at most 24 hours.
+    """
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, index=True)
+
+
+ISSUE_STATUSES = ("loaded", "running", "stopped", "done")
+DELIVERY_STATES = ("pending", "sending", "sent", "failed", "blocked", "uncertain", "skipped")
+RUNNER_LENGTH = 128  # "host:pid:nonce" of the process running a broadcast
+
+
+class BroadcastIssue(Base):
+    """A newsletter issue as loaded from its YAML file: its texts per language, and who is sending it.
+
+    `runner` holds the lease (until `lease_until`, renewed while the run lives): one process at a time
+    sends an issue, so the whole run stays under Telegram's overall limit.
+    """
+
+    __tablename__ = "broadcast_issues"
+    __table_args__ = (CheckConstraint(_one_of("status", ISSUE_STATUSES), name="status"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the file's `id`, unique per issue
+    default_language: Mapped[str] = mapped_column(String(LANGUAGE_LENGTH))
+    texts: Mapped[dict[str, str]] = mapped_column(JSON)  # language -> Telegram HTML
+    fingerprint: Mapped[str] = mapped_column(String(64))  # of default + texts: a changed file is noticed
+    status: Mapped[str] = mapped_column(String(16), default="loaded")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    runner: Mapped[str | None] = mapped_column(String(RUNNER_LENGTH))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class BroadcastDelivery(Base):
+    """One issue to one subscriber: pending -> sending -> sent | failed | blocked | uncertain (or skipped).
+
+    `sending` is written before the message goes out and `sent` after: a row a crashed run left in
+    `sending` may or may not have arrived, and is never sent again unless staff ask for it.
+    """
+
+    __tablename__ = "broadcast_deliveries"
+    __table_args__ = (
+        UniqueConstraint("issue_id", "telegram_id", name="uq_broadcast_deliveries_issue_id_telegram_id"),
+        CheckConstraint(_one_of("state", DELIVERY_STATES), name="state"),
+        Index("ix_broadcast_deliveries_issue_id_state", "issue_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issue_id: Mapped[str] = mapped_column(String(64), ForeignKey("broadcast_issues.id", ondelete="CASCADE"))
+    # Erased with the user (/forget), like every row that names them.
+    telegram_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.telegram_id", ondelete="CASCADE"),
+                                             index=True)
+    language: Mapped[str] = mapped_column(String(LANGUAGE_LENGTH))  # the subscriber's, when planned
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # of a text split in parts
+    message_id: Mapped[int | None] = mapped_column(BigInteger)  # of the last part sent
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # after a transient error
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    runner: Mapped[str | None] = mapped_column(String(RUNNER_LENGTH))  # who marked it sending
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)

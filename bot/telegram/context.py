@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import warnings
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,6 +13,7 @@ from telegram import LinkPreviewOptions, Message, Update, User
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.bootstrap import Services
 from bot.core.assistant import Asker
@@ -77,6 +79,14 @@ async def send(message: Message, reply: Reply, question_id: int | None = None) -
     return sent
 
 
+def retry_after_seconds(error: RetryAfter) -> float:
+    """Telegram's `retry_after` in seconds, whichever type python-telegram-bot gives it (int or timedelta)."""
+    with warnings.catch_warnings():  # PTB 22.2+ warns that the int form will become a timedelta
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
+    return float(value) if isinstance(value, int | float) else value.total_seconds()
+
+
 def is_retryable(error: Exception) -> bool:
     """Telegram's 5xx answers, timeouts and dropped connections (PTB: NetworkError, but not BadRequest)."""
     return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
@@ -89,7 +99,7 @@ async def with_telegram_retries(call: Any, *, attempts: int = SEND_ATTEMPTS,
         try:
             return await call()
         except RetryAfter as exc:
-            wait = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
+            wait = retry_after_seconds(exc)
             if wait > MAX_RETRY_AFTER or attempt == attempts:
                 raise
             await asyncio.sleep(wait)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+from collections.abc import Mapping
 
 from telegram import Message, Update, User
 from telegram.constants import ChatType
@@ -202,9 +203,10 @@ async def _translator(context: Context, user: User) -> Translator:
     return await translator_for(context, user)
 
 
-def _still_valid(action: str, arg: str, languages: object) -> bool:
+def _still_valid(action: str, arg: str, languages: Mapping[str, object]) -> bool:
+    """Buttons from an older keyboard (a language or role no longer offered) say the menu expired."""
     if action == "subscribe-consent":
-        return arg in languages  # type: ignore[operator]
+        return arg in languages
     if action == "subscribe-role":
         return arg in {role.value for role in Role}
     if action in ("confirm", "cancel"):

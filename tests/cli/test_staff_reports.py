@@ -71,12 +71,14 @@ async def test_stats_prints_counts_rates_and_votes_as_tables_with_bars(database_
 async def test_unanswered_groups_similar_questions_and_proposes_picked_suggestions_as_yaml(
         database_url: str, workdir: Path) -> None:
     await fill(database_url)
-    out = (await run(database_url, workdir, "unanswered", "--days", "30", "--limit", "5")).stdout
+    report, proposals = await asyncio.gather(run(database_url, workdir, "unanswered", "--days", "30", "--limit", "5"),
+                                             run(database_url, workdir, "unanswered", "--proposals"))
+    out = report.stdout
     assert "4 unanswered question(s)" in out and "3 group(s)" in out
     rows = [line for line in out.splitlines() if line.startswith("│ 1 ")]
     assert rows and "│ 2 " in rows[0] and "membership-fee" in rows[0]  # most asked group first, closest topic
     assert "how much does membership cost" in out and "dog" in out
 
-    snippet = (await run(database_url, workdir, "unanswered", "--proposals")).stdout
+    snippet = proposals.stdout
     assert "# ===== faq/en.yaml =====" in snippet and "# entries > how-to-join > questions:" in snippet
     assert yaml.safe_load(snippet) == ["how do towns sign up"]
