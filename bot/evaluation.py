@@ -126,6 +126,5 @@ def meets_bars(tally: Tally) -> bool:
 def _row(name: str, tally: Tally) -> str:
     n = tally.in_scope + tally.out_of_scope
     lang = 100.0 * tally.lang_right / n if n else 0.0
-    return (f"{name:14} {n:>4} {tally.rate('right'):>6.1f} {tally.rate('broader'):>6.1f} {tally.rate('suggested'):>6.1f} "
-            f"{tally.rate('wrong'):>6.1f} {tally.rate('fallback'):>6.1f} {tally.rate('oos_answered'):>7.1f} "
-            f"{lang:>6.1f}")
+    rates = " ".join(f"{tally.rate(k):>6.1f}" for k in ("right", "broader", "suggested", "wrong", "fallback"))
+    return f"{name:14} {n:>4} {rates} {tally.rate('oos_answered'):>7.1f} {lang:>6.1f}"

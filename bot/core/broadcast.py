@@ -168,6 +168,7 @@ class Summary:
     messages: int = 0  # Telegram messages (a long text counts its parts)
     blocked: int = 0
     failed: int = 0
+    became_uncertain: int = 0  # settled as uncertain by this run (a timeout: it may have arrived)
     uncertain: list[int] = field(default_factory=list)
     found_uncertain: int = 0  # left in flight by a run that died, found by this one
     requeued: int = 0  # uncertain ones sent again on request
@@ -182,9 +183,7 @@ class Summary:
 
     @property
     def done(self) -> int:
-        return self.sent + self.blocked + self.failed + self.errors_uncertain
-
-    errors_uncertain: int = 0  # deliveries this run settled as uncertain (e.g. a timeout)
+        return self.sent + self.blocked + self.failed + self.became_uncertain
 
     @property
     def messages_per_second(self) -> float:
@@ -204,7 +203,8 @@ class Broadcast:
     def __init__(self, issue: Issue, store: BroadcastStore, sender: Sender, *, runner: str,
                  pacer: Pacer | None = None, concurrency: int = CONCURRENCY, resend_uncertain: bool = False,
                  holder_gone: Callable[[str], bool] = lambda _holder: False, on_progress: Progress | None = None,
-                 clock: Callable[[], datetime] = utc_now, lease: timedelta = LEASE) -> None:
+                 clock: Callable[[], datetime] = utc_now, lease: timedelta = LEASE,
+                 retry_backoff: tuple[timedelta, ...] = RETRY_BACKOFF) -> None:
         self.issue = issue
         self.store = store
         self.sender = sender
@@ -216,6 +216,7 @@ class Broadcast:
         self.on_progress = on_progress
         self.clock = clock
         self.lease = lease
+        self.retry_backoff = retry_backoff
         self.summary = Summary(issue.id)
         self._parts = {language: issue.parts(language) for language in issue.texts}
         self._stop = asyncio.Event()
@@ -326,7 +327,7 @@ class Broadcast:
                                    error=result.error)
                 s.blocked += 1
             elif result.kind is SendKind.FAILED and result.retryable and delivery.attempts < MAX_ATTEMPTS:
-                backoff = RETRY_BACKOFF[min(delivery.attempts, len(RETRY_BACKOFF)) - 1]
+                backoff = self.retry_backoff[min(delivery.attempts, len(self.retry_backoff)) - 1]
                 await store.retry_later(delivery.id, runner, now, parts_sent=index, retry_at=now + backoff,
                                         error=result.error, count_attempt=True)
                 return
@@ -337,7 +338,7 @@ class Broadcast:
                 if state is DeliveryState.FAILED:
                     s.failed += 1
                 else:
-                    s.errors_uncertain += 1
+                    s.became_uncertain += 1
             self._progress()
             return
 
