@@ -53,6 +53,8 @@ class Thresholds:
     # Calibrated on eval/ (lcbot eval): a confident wrong answer is the failure to avoid.
     answer: float = 0.66  # at least this, and ahead of unrelated topics by `margin`
     margin: float = 0.08
+    lead_answer: float = 0.56  # or at least this, and far ahead of any unrelated topic
+    lead_margin: float = 0.20
     sure: float = 0.97  # this high answers even when another topic is close
     suggest: float = 0.36  # below: fallback
     max_suggestions: int = 3
@@ -303,7 +305,9 @@ class FaqIndex:
             family = family | self._small_talk
         rival = next((value for topic, value in ranked if topic not in family), 0.0)
         score = round(best * 100, 1)
-        if best >= t.sure or (best >= t.answer and best - rival >= t.margin):
+        lead = best - rival
+        if best >= t.sure or (best >= t.answer and lead >= t.margin) or (best >= t.lead_answer
+                                                                          and lead >= t.lead_margin):
             return Match(MatchKind.ANSWER, best_id, score, (), source.get(best_id))
         # "Did you mean: hello?" helps nobody: small talk is answered or left out of suggestions.
         picked = [topic for topic, value in ranked if value >= t.suggest and topic not in self._small_talk]
