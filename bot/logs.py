@@ -103,5 +103,8 @@ def setup_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
-    for noisy in ("httpx", "httpcore"):  # they log request URLs, which contain the token
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # httpx logs every request URL, which contains the token: redacted like everything, but too chatty
+    # below DEBUG (one line per long poll). httpcore's connection-level detail is never needed.
+    debug = root.level <= logging.DEBUG
+    logging.getLogger("httpx").setLevel(logging.INFO if debug else logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)

@@ -294,12 +294,6 @@ class FaqIndex:
         if not ranked:
             return Match(MatchKind.FALLBACK, None, 0.0)
         best_id, best = ranked[0]
-        if best_id in self._small_talk:
-            # "Hello! How do I join?" is a question about joining, not a greeting.
-            for topic, value in ranked[1:]:
-                if topic not in self._small_talk and value >= (t.answer + t.sure) / 2:
-                    best_id, best = topic, value
-                    break
         family = self._families.get(best_id, {best_id})
         if best_id not in self._small_talk:  # a greeting set aside above is no rival to the question
             family = family | self._small_talk

@@ -16,7 +16,7 @@ _ARABIC_LETTERS = str.maketrans(
     {
         "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا",
         "ى": "ي", "ئ": "ي", "ی": "ي",
-        "ة": "ه", "ؤ": "و", "ک": "ك",
+        "ؤ": "و", "ک": "ك",
         "٠": "0", "١": "1", "٢": "2", "٣": "3", "٤": "4", "٥": "5", "٦": "6", "٧": "7", "٨": "8", "٩": "9",
     }
 )
@@ -31,7 +31,9 @@ _TRADITIONAL = str.maketrans(
 )
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAN_RUN = re.compile(f"[{_HAN}]+")
-_TOKEN = re.compile(f"[{_HAN}]+|[^\\W_]+", re.UNICODE)
+_TOKEN = re.compile(f"[{_HAN}]+|[^\\W_{_HAN}]+", re.UNICODE)  # "UIL是什么": two tokens
+# People type ه for a final ة (and the reverse); the Arabic stemmer removes a final ة, so write it as ة.
+_ARABIC_FINAL_HA = re.compile("\u0647\\b")
 _SENTENCE_END = re.compile(r"(?<=[.!?;。！？；؟])\s+|(?<=[。！？；؟])|\n+")
 _OPENING = re.compile(r"^\s*([^,，،]{1,25})[,，،]\s*(.+)$", re.DOTALL)  # "Hi, ..." / "Bonjour, ..."
 
@@ -53,6 +55,8 @@ def fold(text: str) -> str:
         return text.lower()
     text = unicodedata.normalize("NFKC", text).casefold()
     text = _ARABIC_MARKS.sub("", text).translate(_ARABIC_LETTERS).translate(_TRADITIONAL)
+    if "\u0647" in text:
+        text = _ARABIC_FINAL_HA.sub("\u0629", text)
     text = text.replace("ё", "е").replace("ß", "ss").replace("œ", "oe").replace("æ", "ae")
     return unicodedata.normalize("NFC", _COMBINING.sub("", unicodedata.normalize("NFD", text)))
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.matching import MatchKind
 from bot.core.ports import LoggedQuestion, UserRecord
+from bot.storage.broadcasts import SqlBroadcasts
 from bot.storage.database import Database
 from bot.storage.models import FeedbackVote, Question, User, utc_now
 from bot.storage.subscribers import SqlPersonalData, SqlSubscribers
@@ -294,7 +295,8 @@ class Store:
         self.questions = SqlQuestionLog(database.sessions, clock, self.write_behind)
         self.feedback = SqlFeedback(database.sessions, dialect, clock)
         self.subscribers = SqlSubscribers(database.sessions, dialect)
-        self.personal_data = SqlPersonalData(database.sessions)
+        self.personal_data = SqlPersonalData(database.sessions, self.write_behind)
+        self.broadcasts = SqlBroadcasts(database.sessions, dialect)
 
     async def flush(self) -> None:
         """Write the batched question log and last-seen times now (staff reports, forgetting a user)."""

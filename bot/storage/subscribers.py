@@ -20,7 +20,8 @@ from bot.core.ports import (
     SubscriberRecord,
     SubscriberStatus,
 )
-from bot.storage.models import FeedbackVote, Subscriber, User
+from bot.storage.models import BroadcastDelivery, FeedbackVote, Subscriber, User
+from bot.storage.write_behind import WriteBehind
 
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
@@ -127,8 +128,9 @@ class SqlSubscribers:
 class SqlPersonalData:
     """Implements bot.core.ports.PersonalData: one person's rows in every table that names them."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], write_behind: WriteBehind | None = None) -> None:
         self._sessions = sessions
+        self._write_behind = write_behind
 
     async def feedback_count(self, telegram_id: int) -> int:
         query = select(func.count(FeedbackVote.id)).where(FeedbackVote.telegram_id == telegram_id)
@@ -139,10 +141,17 @@ class SqlPersonalData:
         """Explicit deletes, children first, rather than trusting ON DELETE CASCADE alone (SQLite may have
         foreign keys off on a connection not made by lcbot)."""
         removed = 0
+        self._discard_pending(telegram_id)
         async with self._sessions() as session:
-            for model in (FeedbackVote, Subscriber, User):
+            for model in (FeedbackVote, BroadcastDelivery, Subscriber, User):
                 result = cast(CursorResult[Any], await session.execute(
                     delete(model).where(model.telegram_id == telegram_id)))
                 removed += result.rowcount
             await session.commit()
+        self._discard_pending(telegram_id)  # noted while the rows were being deleted
         return removed > 0
+
+    def _discard_pending(self, telegram_id: int) -> None:
+        """A batched "last seen" must not write the user back after they were erased."""
+        if self._write_behind is not None:
+            self._write_behind.discard_user(telegram_id)
