@@ -1,0 +1,93 @@
+"""The broadcast's Telegram side: send one newsletter message and say what became of it, never raising.
+
+What happened to a message decides whether it may be sent again: Telegram's own error answers (400, 403,
+429, 5xx) mean it was not delivered; a failure before the request left (connection refused, connect or
+pool timeout) likewise; but a request that left and got no answer (read timeout, dropped connection) may
+have been delivered, so it is *uncertain* and is never resent automatically.
+"""
+
+from __future__ import annotations
+
+import datetime as dtm
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.request import HTTPXRequest
+
+from bot.config import Settings
+from bot.core.broadcast import CONCURRENCY, SendResult, SenderUnusable
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup", "copyMessage",
+                          "forwardMessage", "sendVideo", "sendAudio", "sendVoice", "sendSticker", "sendAnimation"})
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)  # the request never left
+
+
+def _seconds(value: int | float | dtm.timedelta) -> float:
+    return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
+
+
+class TelegramSender:
+    """Implements bot.core.broadcast.Sender with a python-telegram-bot Bot."""
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    async def send(self, chat_id: int, html: str) -> SendResult:
+        try:
+            message = await self._bot.send_message(chat_id, html, parse_mode=ParseMode.HTML,
+                                                   link_preview_options=NO_PREVIEW)
+        except RetryAfter as exc:
+            return SendResult.retry(_seconds(exc.retry_after))
+        except Forbidden as exc:
+            return SendResult.blocked(exc.message)
+        except InvalidToken as exc:
+            raise SenderUnusable("Telegram rejected the bot token (TELEGRAM_BOT_TOKEN)") from exc
+        except BadRequest as exc:  # before NetworkError, its base class: Telegram refused this message
+            return SendResult.failed(exc.message)
+        except TimedOut as exc:
+            if isinstance(exc.__cause__, _NOT_SENT):
+                return SendResult.failed(f"timed out before sending: {exc.message}", retryable=True)
+            return SendResult.uncertain(f"no answer from Telegram in time: {exc.message}")
+        except NetworkError as exc:
+            cause = exc.__cause__
+            if cause is None or isinstance(cause, TelegramError) or isinstance(cause, _NOT_SENT):
+                return SendResult.failed(exc.message, retryable=True)  # Telegram answered 5xx, or never reached
+            return SendResult.uncertain(exc.message)  # the connection broke after the request left
+        except TelegramError as exc:  # ChatMigrated, Conflict...: not for a private chat, not worth a retry
+            return SendResult.failed(exc.message)
+        return SendResult.sent(message.message_id)
+
+
+class NotingRequest(HTTPXRequest):
+    """An HTTPXRequest that reports every message the bot sends (`on_send`), so a broadcast running in
+    the same process gives up a slot for each reply and the two together stay under Telegram's limit."""
+
+    def __init__(self, on_send: Callable[[], None], **options: Any) -> None:
+        super().__init__(**options)
+        self._on_send = on_send
+
+    async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        if url.rpartition("/")[2] in SEND_METHODS:
+            self._on_send()
+        return await super().do_request(url, method, *args, **kwargs)
+
+
+@asynccontextmanager
+async def broadcast_bot(settings: Settings, concurrency: int = CONCURRENCY) -> AsyncIterator[Bot]:
+    """A Bot of its own for a broadcast: its own connections, so the broadcast never starves the replies."""
+    if not settings.token:
+        raise SenderUnusable("TELEGRAM_BOT_TOKEN is not set")
+    request = HTTPXRequest(connection_pool_size=concurrency + 4, connect_timeout=10, read_timeout=15,
+                           write_timeout=15, pool_timeout=30)
+    bot = Bot(settings.token, base_url=settings.telegram_api_url, request=request)
+    try:
+        async with bot:
+            yield bot
+    except InvalidToken as exc:
+        raise SenderUnusable("Telegram rejected the bot token (TELEGRAM_BOT_TOKEN)") from exc
