@@ -18,6 +18,7 @@ from bot.core.markup import to_plain
 from bot.faq_library import FaqLibrary
 from bot.i18n import load_catalogs
 from bot.replies import reply_for
+from bot.staff import broadcast as staff_broadcast
 from bot.staff import commands as staff_commands
 from bot.staff import subscribers as staff_subscribers
 from bot.storage.faq_files import FaqLoadError, load_faq, stamp_sources
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     staff_commands.add_parsers(commands)  # stats, unanswered
     staff_subscribers.add_parser(commands)  # subscribers export
+    staff_broadcast.add_parser(commands)  # broadcast FILE
     return parser
 
 
@@ -77,6 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ask": cmd_ask, "chat": cmd_chat, "run": cmd_run, "faq": cmd_faq, "eval": cmd_eval, "db": cmd_db,
         "stats": staff_commands.cmd_stats, "unanswered": staff_commands.cmd_unanswered,
         "subscribers": staff_subscribers.cmd_subscribers,
+        "broadcast": staff_broadcast.cmd_broadcast,
     }
     try:
         settings = load_settings()

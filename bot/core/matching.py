@@ -28,6 +28,7 @@ from bot.core.text import OUTSIDE, Analyzer, is_han, sentences, unique
 
 MAX_QUERY_CHARS = 1_000
 MAX_SEGMENTS = 6
+HAN_UNKNOWN = 0.35  # weight of an unknown Chinese bigram, relative to an unknown word
 OUTSIDE_PENALTY = 3.0  # a phrase naming another subject weighs like three unknown words
 MAX_LANGUAGES = 3  # languages matched in when the message's language is unclear
 MAX_CORRECTIONS = 8  # typo corrections tried per message: a long message of unknown names stays cheap
@@ -189,7 +190,10 @@ class LanguageIndex:
                 continue
             if weight is None:
                 # A word another language knows is likely a foreign term, not a change of subject.
-                unknown += self.unknown_weight * (0.4 if token in known_elsewhere else 1.0)
+                # A word another language knows is likely a foreign term, not a change of subject; a Chinese
+                # bigram nobody wrote is mostly the seam between two words ("能加" in "才能加入").
+                unknown += self.unknown_weight * (0.4 if token in known_elsewhere else
+                                                  HAN_UNKNOWN if is_han(token) else 1.0)
                 continue
             query[token] = similarity.get(token, 1.0)
             total += weight

@@ -181,9 +181,10 @@ class SqlBroadcasts:
                                                 updated_at=now))
             await session.execute(update(D).where(mine, D.state == DeliveryState.SKIPPED.value, _active(D.telegram_id))
                                   .values(state=DeliveryState.PENDING.value, updated_at=now))
-            subscribers = select(literal(issue_id), Subscriber.telegram_id, Subscriber.language,
-                                 literal(DeliveryState.PENDING.value), literal(0), literal(0), literal(now, D.updated_at.type)
-                                 ).where(Subscriber.status == "active").order_by(Subscriber.id)
+            subscribers = (select(literal(issue_id), Subscriber.telegram_id, Subscriber.language,
+                                  literal(DeliveryState.PENDING.value), literal(0), literal(0),
+                                  literal(now, D.updated_at.type))
+                           .where(Subscriber.status == "active").order_by(Subscriber.id))
             insert = self._insert(D).from_select(
                 ["issue_id", "telegram_id", "language", "state", "parts_sent", "attempts", "updated_at"], subscribers)
             planned = await _count(session, insert.on_conflict_do_nothing(index_elements=[D.issue_id, D.telegram_id]))

@@ -6,7 +6,7 @@ would make it a date) and a language `no` stays "no".
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import yaml
@@ -15,6 +15,7 @@ from bot.core.issue import Issue, problems
 from bot.storage.faq_files import Problem
 
 KEYS = ("id", "default", "text")
+Report = Callable[[int, str], None]  # (line, message)
 
 
 def read_issue(path: Path, languages: Iterable[str]) -> tuple[Issue | None, list[Problem]]:
@@ -57,9 +58,9 @@ def read_issue(path: Path, languages: Iterable[str]) -> tuple[Issue | None, list
     issue_id = _scalar(values.get("id"), "id", lines, error)
     default = _scalar(values.get("default"), "default", lines, error)
     texts = _texts(values.get("text"), lines, error)
-    if found or issue_id is None or default is None or texts is None:
+    if issue_id is None or default is None or texts is None:
         return None, found
-    issue = Issue(issue_id, default.lower(), texts)
+    issue = Issue(issue_id, default.lower(), texts)  # checked even after an error above: all problems at once
     for problem in problems(issue, languages):
         where = f"text.{problem.language}" if problem.language else (problem.key or "")
         line = lines.get(where, lines.get(problem.key or "", 1))
@@ -68,7 +69,7 @@ def read_issue(path: Path, languages: Iterable[str]) -> tuple[Issue | None, list
     return (None if found else issue), found
 
 
-def _scalar(node: yaml.Node | None, key: str, lines: dict[str, int], error) -> str | None:  # type: ignore[no-untyped-def]
+def _scalar(node: yaml.Node | None, key: str, lines: dict[str, int], error: Report) -> str | None:
     if node is None:
         return None
     if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
@@ -77,7 +78,7 @@ def _scalar(node: yaml.Node | None, key: str, lines: dict[str, int], error) -> s
     return str(node.value).strip()
 
 
-def _texts(node: yaml.Node | None, lines: dict[str, int], error) -> dict[str, str] | None:  # type: ignore[no-untyped-def]
+def _texts(node: yaml.Node | None, lines: dict[str, int], error: Report) -> dict[str, str] | None:
     if node is None:
         return None
     if not isinstance(node, yaml.MappingNode):

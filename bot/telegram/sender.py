@@ -20,7 +20,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, Re
 from telegram.request import HTTPXRequest
 
 from bot.config import Settings
-from bot.core.broadcast import CONCURRENCY, SendResult, SenderUnusable
+from bot.core.broadcast import CONCURRENCY, SenderUnusable, SendResult
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup", "copyMessage",
@@ -56,7 +56,7 @@ class TelegramSender:
             return SendResult.uncertain(f"no answer from Telegram in time: {exc.message}")
         except NetworkError as exc:
             cause = exc.__cause__
-            if cause is None or isinstance(cause, TelegramError) or isinstance(cause, _NOT_SENT):
+            if cause is None or isinstance(cause, (TelegramError, *_NOT_SENT)):
                 return SendResult.failed(exc.message, retryable=True)  # Telegram answered 5xx, or never reached
             return SendResult.uncertain(exc.message)  # the connection broke after the request left
         except TelegramError as exc:  # ChatMigrated, Conflict...: not for a private chat, not worth a retry
