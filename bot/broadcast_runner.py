@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from bot.core.broadcast import Broadcast, Progress, Sender, Summary
 from bot.core.issue import Issue, Plan
+from bot.core.markup import to_plain
 from bot.core.pacing import Pacer
 from bot.storage.broadcasts import SqlBroadcasts
 from bot.storage.retry import retrying
@@ -70,7 +71,7 @@ def describe_plan(plan: Plan) -> list[str]:
         lines.append(f"Getting the default text ({issue.default}): {len(plan.defaulted)}: {_ids(plan.defaulted)}")
     for language in issue.texts:
         parts = issue.parts(language)
-        first = " ".join(parts[0].split())
+        first = " ".join(to_plain(parts[0]).split())
         sample = first if len(first) <= 160 else first[:157] + "..."
         count = f" ({len(parts)} messages)" if len(parts) > 1 else ""
         lines.append(f"  [{language}]{count} {sample}")

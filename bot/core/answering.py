@@ -70,7 +70,10 @@ class Answerer:
         language; otherwise every language written in the text's script."""
         sure = detected.lang is not None and detected.confidence >= self.policy.threshold
         order: list[str] = []
-        for code in (detected.lang, lang, *(() if sure else candidates)):
+        # Even when the language is clear, English terms are common in any Latin-script question
+        # ("Gibt es eine Membership Fee?"): English is tried too, and kept if it knows enough words.
+        lingua_franca = (self.faq.source_language,) if sure else candidates
+        for code in (detected.lang, lang, *lingua_franca):
             if code and code not in order and code in self.index.languages:
                 order.append(code)
         scripts = {script_languages(code) for code in candidates}
