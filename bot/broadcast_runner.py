@@ -11,11 +11,10 @@ import secrets
 import socket
 from collections.abc import Iterable
 
-from bot.core.broadcast import Broadcast, Progress, Sender, Summary
+from bot.core.broadcast import Broadcast, BroadcastStore, Progress, Sender, Summary
 from bot.core.issue import Issue, Plan
 from bot.core.markup import to_plain
 from bot.core.pacing import Pacer
-from bot.storage.broadcasts import SqlBroadcasts
 from bot.storage.retry import retrying
 
 STORAGE_BACKOFF = (0.2, 1.0, 3.0)  # a database that blinks mid-run costs seconds, not the run
@@ -43,7 +42,7 @@ def holder_gone(holder: str) -> bool:
     return False
 
 
-def new_broadcast(issue: Issue, store: SqlBroadcasts, sender: Sender, *, pacer: Pacer | None = None,
+def new_broadcast(issue: Issue, store: BroadcastStore, sender: Sender, *, pacer: Pacer | None = None,
                   resend_uncertain: bool = False, on_progress: Progress | None = None,
                   concurrency: int | None = None) -> Broadcast:
     options = {"concurrency": concurrency} if concurrency else {}

@@ -21,7 +21,7 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot.bootstrap import Services, build_services
 from bot.config import Settings
-from bot.telegram.admin import start_faq_watch
+from bot.telegram.admin import start_faq_watch, stop_broadcasts
 from bot.telegram.application import ALLOWED_UPDATES, build_application, publish_profile
 from bot.telegram.context import LcbotApplication
 from bot.telegram.runner import trim_question_log
@@ -144,6 +144,7 @@ async def serve_webhook(settings: Settings, stop: asyncio.Event | None = None, *
             for task in (waiting, *chores):
                 task.cancel()
             await http
+            await stop_broadcasts(application)
             await application.stop()
     return 0
 

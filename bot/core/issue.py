@@ -8,6 +8,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.core.markup import check_html, split_message, visible_length
 
@@ -111,3 +112,21 @@ def plan(issue: Issue, audience: Iterable[tuple[int, str]], already: int) -> Pla
         if language not in issue.texts:
             defaulted.append(telegram_id)
     return Plan(issue, dict(sorted(to_serve.items())), already, tuple(defaulted))
+
+
+class IssueConflict(Exception):
+    """The file's texts differ from the issue stored under the same id, which some subscribers may have."""
+
+
+@dataclass(frozen=True, slots=True)
+class IssueStatus:
+    """An issue as staff list it: where it stands, who runs it, its deliveries per state."""
+
+    id: str
+    status: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    runner: str | None
+    lease_until: datetime | None
+    counts: Mapping[str, int]

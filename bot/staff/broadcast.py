@@ -67,7 +67,7 @@ def cmd_broadcast(args: argparse.Namespace, settings: Settings) -> int:
     from telegram.error import TelegramError
 
     from bot.core.broadcast import SenderUnusable
-    from bot.storage.broadcasts import IssueConflict
+    from bot.core.issue import IssueConflict
 
     try:
         return asyncio.run(_broadcast(args, settings, issue))

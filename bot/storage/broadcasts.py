@@ -9,8 +9,7 @@ the same row (SQLite has one writer at a time, and the guarded UPDATE is enough 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -21,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from bot.core.broadcast import Delivery, DeliveryState, Prepared
-from bot.core.issue import Issue
+from bot.core.issue import Issue, IssueConflict, IssueStatus
 from bot.storage.models import BroadcastDelivery, BroadcastIssue, Subscriber
 
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -31,24 +30,6 @@ MAX_ERROR = 300
 LEFT_IN_FLIGHT = "in flight when the run sending it stopped: it may or may not have arrived"
 RECEIVED = (DeliveryState.SENT, DeliveryState.SENDING, DeliveryState.UNCERTAIN)  # someone may have it
 SETTLED = (*RECEIVED, DeliveryState.BLOCKED, DeliveryState.FAILED)
-
-
-class IssueConflict(Exception):
-    """The file's texts differ from the issue stored under the same id, which some subscribers may have."""
-
-
-@dataclass(frozen=True, slots=True)
-class IssueStatus:
-    """An issue as staff list it: where it stands, who runs it, its deliveries per state."""
-
-    id: str
-    status: str
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    runner: str | None
-    lease_until: datetime | None
-    counts: Mapping[str, int]
 
 
 def _active(telegram_id: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Staff commands (/stats, /unanswered, /reload) for the users in LCBOT_ADMIN_IDS, and FAQ-edit alerts to them.
+"""Staff commands (/stats, /unanswered, /reload, /broadcast) for the users in LCBOT_ADMIN_IDS; FAQ-edit alerts.
 
 Anyone else sending these commands gets the usual unknown-command hint and nothing else. The check is made
 on every call, and only in private chats: a report sent in a group would be read by all its members.
@@ -21,6 +21,7 @@ from bot.staff.reload import FaqWatcher, describe, reload_content
 from bot.staff.render import stats_html, unanswered_html
 from bot.staff.reports import gather_stats, gather_unanswered
 from bot.telegram import commands
+from bot.telegram.broadcasts import issues_text
 from bot.telegram.context import NO_PREVIEW, Context, LcbotApplication, is_private, send
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,37 @@ async def reload_faq(update: Update, context: Context) -> None:
     """Admins: read the FAQ files and the interface translations again; says what was loaded or why not."""
     result = await reload_content(context.services)
     await _reply(update, escape(describe(result, context.services)))
+
+
+@admin_only
+async def start_broadcast(update: Update, context: Context) -> None:
+    """Admins: `/broadcast ID` sends a loaded newsletter issue in the background and reports when done;
+    `/broadcast` alone lists the issues."""
+    broadcasts, store = context.bot_data.broadcasts, context.services.store.broadcasts
+    if not context.args:
+        await _reply(update, escape(issues_text(await store.issues(), broadcasts.running())))
+        return
+    issue = await store.get_issue(context.args[0])
+    if issue is None:
+        await _reply(update, escape(f"No issue {context.args[0]} is loaded. Load it on the server first: "
+                                    "lcbot broadcast FILE --load-only"))
+        return
+    bot, admin_id = context.bot, update.effective_user.id  # type: ignore[union-attr]
+
+    async def report(chat_id: int, text: str) -> None:
+        for part in split_message(escape(text)):
+            await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
+
+    if broadcasts.start(issue, admin_id, report):
+        await _reply(update, escape(f"Sending issue {issue.id} in the background; the summary will come here "
+                                    "when it is done. The bot keeps answering meanwhile."))
+    else:
+        await _reply(update, escape(f"Issue {issue.id} is already being sent by this bot."))
+
+
+async def stop_broadcasts(application: LcbotApplication) -> None:
+    """At shutdown: the admin-started broadcasts finish the messages in flight and stop (a rerun continues)."""
+    await application.bot_data.broadcasts.stop_all()
 
 
 async def notify_admins(bot: Bot, admin_ids: frozenset[int], text: str) -> None:

@@ -25,6 +25,7 @@ from bot.bootstrap import Services
 from bot.core.ports import StorageUnavailable
 from bot.replies import apology, bot_commands, bot_description, bot_short_description, try_again_later
 from bot.telegram import admin, buttons, commands, newsletter, questions
+from bot.telegram.broadcasts import BroadcastJobs
 from bot.telegram.context import (
     CONTEXT_TYPES,
     Context,
@@ -35,6 +36,7 @@ from bot.telegram.context import (
 )
 from bot.telegram.guards import limit_flood, note_update, timed
 from bot.telegram.keyboards import newsletter_pattern
+from bot.telegram.sender import NotingRequest
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +82,15 @@ class TolerantBot(ExtBot[None]):
 
 def build_application(services: Services, *, updater: bool = True) -> LcbotApplication:
     settings = services.settings
+    # Replies and admin-started broadcasts share one pacer: each reply takes a broadcast slot.
+    broadcasts = BroadcastJobs(services)
     if not settings.token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     bot = TolerantBot(
         settings.token,
         base_url=settings.telegram_api_url,
-        request=HTTPXRequest(connection_pool_size=64, connect_timeout=10, read_timeout=15, write_timeout=15),
+        request=NotingRequest(broadcasts.pacer.note_send, connection_pool_size=64, connect_timeout=10,
+                              read_timeout=15, write_timeout=15),
         get_updates_request=HTTPXRequest(connect_timeout=10, read_timeout=15),
     )
     builder = ApplicationBuilder().bot(bot).context_types(CONTEXT_TYPES).concurrent_updates(64)
@@ -93,6 +98,7 @@ def build_application(services: Services, *, updater: bool = True) -> LcbotAppli
         builder = builder.updater(None)
     application: LcbotApplication = builder.build()
     application.bot_data.services = services
+    application.bot_data.broadcasts = broadcasts
     add_handlers(application)
     return application
 
@@ -121,6 +127,7 @@ def add_handlers(application: Application) -> None:
         ("stats", admin.show_stats),
         ("unanswered", admin.show_unanswered),
         ("reload", admin.reload_faq),
+        ("broadcast", admin.start_broadcast),
     ):
         application.add_handler(CommandHandler(name, timed(callback), filters=message_updates))
     # The newsletter's buttons before the general one, which treats any other button.

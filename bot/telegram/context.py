@@ -7,7 +7,7 @@ import contextlib
 import logging
 import warnings
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import LinkPreviewOptions, Message, Update, User
 from telegram.constants import ChatAction, ChatType, ParseMode
@@ -22,6 +22,9 @@ from bot.i18n import Translator
 from bot.replies import Reply
 from bot.telegram.keyboards import markup
 
+if TYPE_CHECKING:
+    from bot.telegram.broadcasts import BroadcastJobs
+
 log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 MAX_RETRY_AFTER = 5.0  # wait at most this long for Telegram's flood control before giving up on a reply
@@ -32,9 +35,10 @@ SEND_BACKOFF = (0.5, 1.5)
 
 
 class BotData:
-    """What PTB keeps in `bot_data`: only the services, set once at start."""
+    """What PTB keeps in `bot_data`: the services and the admin-started broadcasts, set once at start."""
 
     services: Services
+    broadcasts: BroadcastJobs
 
 
 class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
@@ -114,13 +118,18 @@ async def with_telegram_retries(call: Any, *, attempts: int = SEND_ATTEMPTS,
 
 
 async def edit(message: Message, reply: Reply) -> None:
-    """Edit a menu in place; an unchanged menu or a deleted message is not an error for the user."""
+    """Edit a menu in place; an unchanged menu is fine, and a message that can no longer be edited (deleted,
+    too old) gets the menu as a new message instead."""
     try:
         await with_telegram_retries(lambda: message.edit_text(
             reply.text, parse_mode=ParseMode.HTML, reply_markup=markup(reply), link_preview_options=NO_PREVIEW))
     except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
+        problem = str(exc).lower()
+        if "not modified" in problem:
+            return
+        if "not found" not in problem and "can't be edited" not in problem:
             raise
+        await send(message, reply)
 
 
 async def safe_answer_callback(update: Update, text: str | None = None) -> None:

@@ -13,7 +13,7 @@ from telegram.error import InvalidToken
 from bot.bootstrap import Services, build_services
 from bot.config import Settings
 from bot.logs import setup_logging
-from bot.telegram.admin import start_faq_watch
+from bot.telegram.admin import start_faq_watch, stop_broadcasts
 from bot.telegram.application import ALLOWED_UPDATES, build_application, publish_profile
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,7 @@ async def poll(settings: Settings, stop: asyncio.Event | None = None, *, poll_ti
             if watching is not None:
                 watching.cancel()
             await application.updater.stop()
+            await stop_broadcasts(application)
             await application.stop()
     return 0
 

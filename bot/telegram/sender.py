@@ -9,6 +9,7 @@ have been delivered, so it is *uncertain* and is never resent automatically.
 from __future__ import annotations
 
 import datetime as dtm
+import warnings
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,6 +19,7 @@ from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.request import HTTPXRequest
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.config import Settings
 from bot.core.broadcast import CONCURRENCY, SenderUnusable, SendResult
@@ -28,7 +30,10 @@ SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendMedia
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)  # the request never left
 
 
-def _seconds(value: int | float | dtm.timedelta) -> float:
+def _seconds(error: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22.2+ warns that the int form will become a timedelta: both are read
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
     return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
 
 
@@ -43,7 +48,7 @@ class TelegramSender:
             message = await self._bot.send_message(chat_id, html, parse_mode=ParseMode.HTML,
                                                    link_preview_options=NO_PREVIEW)
         except RetryAfter as exc:
-            return SendResult.retry(_seconds(exc.retry_after))
+            return SendResult.retry(_seconds(exc))
         except Forbidden as exc:
             return SendResult.blocked(exc.message)
         except InvalidToken as exc:

@@ -106,7 +106,8 @@ def bot_message(chat: JsonDict, text: str = "…") -> JsonDict:
 def text_messages(draw: st.DrawFn, chat_kind: st.SearchStrategy[str] | None = None) -> JsonDict:
     """{"update_id", "message"} with text, from a user, in a private chat or a group."""
     user = draw(users())
-    kind = draw(chat_kind or st.sampled_from(["private", "private", "private", "group", "supergroup"]))
+    kinds = chat_kind if chat_kind is not None else st.sampled_from(["private"] * 3 + ["group", "supergroup"])
+    kind = draw(kinds)
     chat = chat_of(user, kind)
     text = draw(message_text())
     message: JsonDict = {"message_id": draw(st.integers(1, 10**6)), "date": 1_760_000_000, "chat": chat,
@@ -167,10 +168,13 @@ def odd_updates(draw: st.DrawFn) -> JsonDict:
                                                          "text": draw(message_text())}}
     if shape == 2:
         old, new = draw(st.sampled_from([("member", "kicked"), ("kicked", "member"), ("left", "member")]))
-        member = {"user": bot_message(chat)["from"], "status": old}
+        def member(status: str) -> JsonDict:
+            return {"user": bot_message(chat)["from"], "status": status,
+                    **({"until_date": 0} if status == "kicked" else {})}
+
         return {"update_id": update_id, "my_chat_member": {
-            "chat": chat, "from": user, "date": 1_760_000_000, "old_chat_member": member,
-            "new_chat_member": {**member, "status": new, **({"until_date": 0} if new == "kicked" else {})}}}
+            "chat": chat, "from": user, "date": 1_760_000_000, "old_chat_member": member(old),
+            "new_chat_member": member(new)}}
     if shape == 3:
         return {"update_id": update_id, "inline_query": {"id": "1", "from": user, "query": draw(free_text(50)),
                                                          "offset": ""}}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -23,7 +24,7 @@ from tests.fakes.telegram_api import FakeTelegramApi
 from tests.production.strategies import any_update
 
 JsonDict = dict[str, Any]
-EXAMPLES = 60
+EXAMPLES = int(os.environ.get("LCBOT_FUZZ_EXAMPLES", "100"))  # more with LCBOT_FUZZ_EXAMPLES=2000
 
 
 class Errors(logging.Handler):

@@ -1,0 +1,178 @@
+"""The serving process: time to ready, resident memory, and webhook requests per second.
+
+    .venv/bin/python -m bench.serving [--requests 3000] [--concurrency 32] [--seconds 30] [--database-url URL]
+
+Starts the Bot API stand-in in its own process, then the real `lcbot run --webhook` as a subprocess
+(a fresh SQLite file unless --database-url). Ready = /healthz answers 200, timed from the spawn.
+Memory = VmRSS (now) and VmHWM (peak) from /proc, idle after start and again after the load.
+Load = text-message updates POSTed to /telegram with the secret header by an httpx client on 127.0.0.1,
+`--concurrency` at a time, up to `--requests` or `--seconds`: acknowledged requests/s (what Telegram
+sees), then answered updates/s (until the stand-in has recorded every reply). Quality bars from
+product.md: resident ≤ 150 MB, ready ≤ 2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "bench-secret_0123456789"
+QUESTIONS = ["What is a learning city?", "How can my city join the network?", "Qu'est-ce qu'une ville apprenante ?",
+             "¿Cómo puede mi ciudad unirse a la red?", "ما هي المدينة المتعلمة؟", "什么是学习型城市？",
+             "Что такое обучающийся город?", "Wer kann Mitglied werden?", "who won the match yesterday?"]
+MAX_RSS_MB, MAX_READY_S = 150, 2.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    """(VmRSS, VmHWM) of the process in MB."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def start_stand_in() -> tuple[subprocess.Popen[str], str, str]:
+    process = subprocess.Popen([sys.executable, "-m", "tests.fakes.telegram_api", "--port", "0"], cwd=ROOT,
+                               stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    base_url = process.stdout.readline().split()[-1]
+    token = process.stdout.readline().split()[-1]
+    return process, base_url, token
+
+
+def update(update_id: int, user_id: int, text: str) -> dict[str, object]:
+    user = {"id": user_id, "is_bot": False, "first_name": "Ada", "language_code": "en"}
+    return {"update_id": update_id, "message": {"message_id": update_id, "date": int(time.time()), "from": user,
+                                                "chat": {"id": user_id, "type": "private", "first_name": "Ada"},
+                                                "text": text}}
+
+
+async def wait_ready(client: httpx.AsyncClient, url: str, process: subprocess.Popen[bytes], started: float,
+                     limit: float = 60) -> float:
+    while time.perf_counter() - started < limit:
+        if process.poll() is not None:
+            raise SystemExit(f"lcbot exited with {process.returncode} before it was ready")
+        try:
+            if (await client.get(f"{url}/healthz")).status_code == 200:
+                return time.perf_counter() - started
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.005)
+    raise SystemExit(f"lcbot was not ready within {limit} s")
+
+
+async def load(client: httpx.AsyncClient, url: str, requests: int, concurrency: int, seconds: float,
+               first_id: int) -> tuple[int, float, list[float], int]:
+    """POST updates until `requests` are sent or `seconds` pass; (sent, elapsed, latencies in ms, failures)."""
+    ids = itertools.count(first_id)
+    latencies: list[float] = []
+    failures = 0
+    deadline = time.perf_counter() + seconds
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+
+    async def worker() -> None:
+        nonlocal failures
+        while time.perf_counter() < deadline:
+            number = next(ids)
+            if number - first_id >= requests:
+                return
+            body = update(number, 50_000_000 + number, QUESTIONS[number % len(QUESTIONS)])  # one user each
+            begin = time.perf_counter()
+            response = await client.post(f"{url}/telegram", json=body, headers=headers)
+            latencies.append((time.perf_counter() - begin) * 1000)
+            if response.status_code != 200:
+                failures += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return len(latencies), time.perf_counter() - started, latencies, failures
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    stand_in, base_url, token = start_stand_in()
+    api = base_url.removesuffix("/bot")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    folder = tempfile.TemporaryDirectory()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LCBOT_", "TELEGRAM_"))}
+    env.update(TELEGRAM_BOT_TOKEN=token, LCBOT_TELEGRAM_API_URL=base_url, LCBOT_WEBHOOK_URL=url,
+               LCBOT_WEBHOOK_SECRET=SECRET, LCBOT_LISTEN=f"127.0.0.1:{port}", LCBOT_LOG_LEVEL="WARNING",
+               LCBOT_FAQ_WATCH_SECONDS="0", PYTHONPATH=str(ROOT),
+               LCBOT_DATABASE_URL=args.database_url or f"sqlite:///{folder.name}/bench.db")
+    limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        if not args.database_url:  # migrate first, so "ready" times a restart, not the first-ever schema build
+            subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"],  # noqa: ASYNC221 -- before timing
+                           env=env, cwd=folder.name, check=True, stdout=subprocess.DEVNULL)
+        started = time.perf_counter()
+        bot = subprocess.Popen(  # noqa: ASYNC220 -- a plain child whose pid /proc is read for
+            [sys.executable, "-m", "bot", "run", "--webhook"], env=env, cwd=folder.name)
+        try:
+            ready = await wait_ready(client, url, bot, started)
+            idle_rss, idle_hwm = memory_mb(bot.pid)
+            print(f"time to ready (spawn → /healthz 200): {ready:.2f} s   (bar ≤ {MAX_READY_S} s)")
+            print(f"resident memory after start: VmRSS {idle_rss:.1f} MB, VmHWM {idle_hwm:.1f} MB")
+
+            await load(client, url, 50, 8, 30, first_id=1)  # warm-up
+            await client.get(f"{api}/__control/wait", params={"method": "sendMessage", "count": 50, "timeout": 60})
+            load_started = time.perf_counter()
+            sent, elapsed, latencies, failures = await load(client, url, args.requests, args.concurrency,
+                                                            args.seconds, first_id=1_000)
+            answered = await client.get(f"{api}/__control/wait", params={
+                "method": "sendMessage", "count": 50 + sent - failures, "timeout": 300})
+            answered_in = time.perf_counter() - load_started
+            latencies.sort()
+            p50 = statistics.median(latencies)
+            p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+            print(f"webhook load: {sent} requests, {args.concurrency} concurrent, {failures} not 200")
+            print(f"  acknowledged: {sent / elapsed:.0f} requests/s (p50 {p50:.1f} ms, p99 {p99:.1f} ms)")
+            if answered.is_success:
+                print(f"  answered: {sent - failures} updates in {answered_in:.1f} s = "
+                      f"{(sent - failures) / answered_in:.0f} updates/s (every reply recorded by the stand-in)")
+            else:
+                print(f"  answered: NOT every update within 300 s: {answered.text[:200]}")
+            rss, hwm = memory_mb(bot.pid)
+            print(f"resident memory after the load: VmRSS {rss:.1f} MB, VmHWM {hwm:.1f} MB   (bar ≤ {MAX_RSS_MB} MB)")
+            stop = time.perf_counter()
+            bot.send_signal(signal.SIGTERM)
+            code = bot.wait(timeout=30)
+            print(f"SIGTERM → exit {code} in {time.perf_counter() - stop:.2f} s")
+            ok = ready <= MAX_READY_S and hwm <= MAX_RSS_MB and code == 0 and answered.is_success
+            print("bars met" if ok else "bars NOT met")
+            return 0 if ok else 1
+        finally:
+            if bot.poll() is None:
+                bot.kill()
+            stand_in.terminate()
+            stand_in.wait(timeout=10)
+            folder.cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=30, help="stop the load after this long")
+    parser.add_argument("--database-url", help="default: a fresh SQLite file; e.g. postgresql://postgres@127.0.0.1/x")
+    sys.exit(asyncio.run(main_async(parser.parse_args())))
+
+
+if __name__ == "__main__":
+    main()
