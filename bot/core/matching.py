@@ -144,6 +144,15 @@ class LanguageIndex:
                 index._by_length.setdefault(len(token), []).append(token)
         return index
 
+    def _arabic_clitic(self, stem: str) -> str:
+        """The stemmer keeps a one-letter proclitic (لـ, بـ, كـ, فـ, وـ: "for my city" = لمدينتي): try without."""
+        for candidate in (stem[1:] if len(stem) >= 4 and stem[0] in "لبكفو" else "", stem):
+            if candidate:
+                again = self.analyzer.stem(candidate)
+                if again in self.stems:
+                    return again
+        return stem
+
     def correct(self, token: str) -> tuple[str, float] | None:
         """The vocabulary stem a typo most likely meant, with a similarity in 0..1."""
         if token in self._corrections:
@@ -169,6 +178,8 @@ class LanguageIndex:
         corrected: list[str] = []
         attempts = MAX_CORRECTIONS
         for stem in self.analyzer.stems(text):
+            if stem not in self.stems and self.analyzer.language == "ar":
+                stem = self._arabic_clitic(stem)
             if stem in self.stems or stem.startswith("~"):
                 corrected.append(stem)
                 continue
