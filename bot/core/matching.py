@@ -153,6 +153,19 @@ class LanguageIndex:
                     return again
         return stem
 
+    def _decompound(self, stem: str) -> list[str]:
+        """A German compound the FAQ never wrote ("Themencluster") as two words it did ("Themen", "Cluster")."""
+        if len(stem) < 8:
+            return []
+        for cut in range(len(stem) - 4, 3, -1):  # longest known tail first
+            head, tail = stem[:cut], self.analyzer.stem(stem[cut:])
+            if tail not in self.stems:
+                continue
+            for left in (head, head[:-1] if head.endswith("s") else ""):  # the linking -s- of Mitglied-s-beitrag
+                if left and (known := self.analyzer.stem(left)) in self.stems:
+                    return [known, tail]
+        return []
+
     def correct(self, token: str) -> tuple[str, float] | None:
         """The vocabulary stem a typo most likely meant, with a similarity in 0..1."""
         if token in self._corrections:
@@ -180,6 +193,9 @@ class LanguageIndex:
         for stem in self.analyzer.stems(text):
             if stem not in self.stems and self.analyzer.language == "ar":
                 stem = self._arabic_clitic(stem)
+            if stem not in self.stems and self.analyzer.language == "de" and (parts := self._decompound(stem)):
+                corrected.extend(parts)
+                continue
             if stem in self.stems or stem.startswith("~"):
                 corrected.append(stem)
                 continue
