@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.core.answering import Answer, Answerer, Question
+from bot.core.faq import Faq
 from bot.core.language import negotiate
 from bot.core.matching import MatchKind
 from bot.core.ports import Feedback, LoggedQuestion, QuestionLog, Users
@@ -30,6 +31,7 @@ class Asker:
 class AskResult:
     answer: Answer
     question_id: int | None  # None when the question could not be logged (the answer still goes out)
+    faq: Faq  # the FAQ version that answered: a reload meanwhile must not change the topics under it
 
 
 class Assistant:
@@ -74,7 +76,7 @@ class Assistant:
                 question_id = await self.questions.record(logged)
         except Exception:
             log.warning("question log unavailable; question not recorded", exc_info=True)
-        return AskResult(answer, question_id)
+        return AskResult(answer, question_id, answerer.faq)
 
     async def _saved_language(self, asker: Asker) -> str | None:
         try:

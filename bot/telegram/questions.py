@@ -46,7 +46,7 @@ async def answer_question(update: Update, context: Context) -> None:
         return
     async with typing(context, message.chat_id):
         result = await services.assistant.ask(asker_of(user), text)
-    answer, faq = result.answer, services.library.faq
+    answer, faq = result.answer, result.faq
     services.metrics.answers.labels(answer.kind.value, answer.lang).inc()
     t = services.catalogs(answer.lang)
     if len(text) > MAX_QUESTION_CHARS:
