@@ -23,7 +23,7 @@ from rapidfuzz import process
 
 from bot.config import bundled
 from bot.core.answering import Answerer, Question
-from bot.core.faq import Faq, FaqEntry, Topic
+from bot.core.faq import CORE_TOPICS, Faq, FaqEntry, Topic
 from bot.core.text import fold, words
 from bot.evaluation import read_cases
 from bot.storage.faq_files import read_faq
@@ -58,11 +58,13 @@ def synthetic(real: Faq, size: int, seed: int = 7) -> Faq:
     topics = dict(real.topics)
     entries = dict(real.entries)
     per_lang = max(1, size // len(real.languages))
+    core = sorted(CORE_TOPICS)
     for lang in real.languages:
         vocabulary = sorted({w for e in real.entries_in(lang) for q in e.questions for w in words(fold(q))})
         for n in range(per_lang):
             topic_id = f"synthetic-{lang}-{n:05d}"
-            topics[topic_id] = Topic(topic_id, "help", "bot-help", ())
+            parent = core[n % len(core)]
+            topics[topic_id] = Topic(topic_id, real.topics[parent].category, parent, ())
             questions = tuple(" ".join(rng.sample(vocabulary, rng.randint(4, 9))) + f" {n}" for _ in range(10))
             entries[(topic_id, lang)] = FaqEntry(topic_id, lang, topic_id[:32], questions, "synthetic answer")
     return Faq(topics, real.categories, real.languages, entries, real.source_language)

@@ -63,6 +63,7 @@ class Faq:
     entries: Mapping[tuple[str, str], FaqEntry]
     source_language: str = "en"
     _by_lang: dict[str, list[FaqEntry]] = field(default_factory=dict, init=False, repr=False)
+    _children: dict[str, list[str]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         for entry in self.entries.values():
@@ -86,13 +87,21 @@ class Faq:
         return [topic for topic in self.topics.values() if topic.category == category]
 
     def family(self, topic_id: str) -> set[str]:
-        """The topic, the broader topics it refines, and the narrower topics refining it."""
+        """The topic, the broader topics it refines, and the narrower topics refining them.
+
+        Answering one of these for another is never an unrelated answer: the broader answer's buttons
+        lead to the narrower ones, and the narrower answer answers the broader question.
+        """
         family = {topic_id}
         topic = self.topics.get(topic_id)
         while topic is not None and topic.refines and topic.refines not in family:
             family.add(topic.refines)
             topic = self.topics.get(topic.refines)
-        family |= {t.id for t in self.topics.values() if t.refines in family}
+        if not self._children:
+            for other in self.topics.values():
+                if other.refines:
+                    self._children.setdefault(other.refines, []).append(other.id)
+        family.update(self._children.get(topic_id, ()))
         return family
 
     def answers_question_on(self, answered: str, asked: str) -> bool:

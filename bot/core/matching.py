@@ -275,7 +275,7 @@ class FaqIndex:
             pairs = [(entry.id, question) for entry in faq.entries_in(code) for question in entry.questions]
             self.languages[code] = LanguageIndex.build(analyzer, pairs)
         self._known = frozenset(t for index in self.languages.values() for t in index.idf)
-        self._families = {topic_id: faq.family(topic_id) for topic_id in faq.topics}
+        self._families: dict[str, set[str]] = {}  # filled on demand: a big FAQ needs few of them
 
     def vocabulary(self, lang: str) -> list[str]:
         return [q for entry in self.faq.entries_in(lang) for q in entry.questions]
@@ -325,7 +325,9 @@ class FaqIndex:
         if not ranked:
             return Match(MatchKind.FALLBACK, None, 0.0)
         best_id, best = ranked[0]
-        family = self._families.get(best_id, {best_id})
+        family = self._families.get(best_id)
+        if family is None:
+            family = self._families[best_id] = self.faq.family(best_id)
         if best_id not in self._small_talk:  # a greeting set aside above is no rival to the question
             family = family | self._small_talk
         rival = next((value for topic, value in ranked if topic not in family), 0.0)
