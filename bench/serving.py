@@ -48,6 +48,12 @@ def memory_mb(pid: int) -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used: unlike wall time, not inflated by a busy machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def start_stand_in() -> tuple[subprocess.Popen[str], str, str]:
     process = subprocess.Popen([sys.executable, "-m", "tests.fakes.telegram_api", "--port", "0"], cwd=ROOT,
                                stdout=subprocess.PIPE, text=True)
@@ -127,17 +133,20 @@ async def main_async(args: argparse.Namespace) -> int:
         try:
             ready = await wait_ready(client, url, bot, started)
             idle_rss, idle_hwm = memory_mb(bot.pid)
-            print(f"time to ready (spawn → /healthz 200): {ready:.2f} s   (bar ≤ {MAX_READY_S} s)")
+            print(f"time to ready (spawn → /healthz 200): {ready:.2f} s   (bar ≤ {MAX_READY_S} s); "
+                  f"CPU used meanwhile {cpu_seconds(bot.pid):.2f} s; load average {os.getloadavg()[0]:.1f} "
+                  f"on {os.cpu_count()} CPUs")
             print(f"resident memory after start: VmRSS {idle_rss:.1f} MB, VmHWM {idle_hwm:.1f} MB")
 
             await load(client, url, 50, 8, 30, first_id=1)  # warm-up
             await client.get(f"{api}/__control/wait", params={"method": "sendMessage", "count": 50, "timeout": 60})
-            load_started = time.perf_counter()
+            load_started, cpu_before = time.perf_counter(), cpu_seconds(bot.pid)
             sent, elapsed, latencies, failures = await load(client, url, args.requests, args.concurrency,
                                                             args.seconds, first_id=1_000)
             answered = await client.get(f"{api}/__control/wait", params={
                 "method": "sendMessage", "count": 50 + sent - failures, "timeout": 300})
             answered_in = time.perf_counter() - load_started
+            cpu_per_update = (cpu_seconds(bot.pid) - cpu_before) / max(sent, 1)
             latencies.sort()
             p50 = statistics.median(latencies)
             p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
@@ -148,6 +157,8 @@ async def main_async(args: argparse.Namespace) -> int:
                       f"{(sent - failures) / answered_in:.0f} updates/s (every reply recorded by the stand-in)")
             else:
                 print(f"  answered: NOT every update within 300 s: {answered.text[:200]}")
+            print(f"  bot CPU per update (ack + answer): {1000 * cpu_per_update:.1f} ms "
+                  f"= {1 / cpu_per_update:.0f} updates/s per core when the CPU is the bot's alone")
             rss, hwm = memory_mb(bot.pid)
             print(f"resident memory after the load: VmRSS {rss:.1f} MB, VmHWM {hwm:.1f} MB   (bar ≤ {MAX_RSS_MB} MB)")
             stop = time.perf_counter()

@@ -6,12 +6,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bot.config import Settings
 from bot.core.assistant import Assistant
 from bot.core.flood import FloodGuard
 from bot.core.ports import UpdateLog
 from bot.core.subscriptions import Subscriptions
+from bot.faq_cache import default_cache_dir
 from bot.faq_library import FaqLibrary
 from bot.i18n import Catalogs, load_catalogs
 from bot.mail import build_mailer, email_check
@@ -23,6 +25,8 @@ from bot.storage.retry import retrying
 from bot.storage.updates import SqlProcessedUpdates
 
 log = logging.getLogger(__name__)
+# Claiming a webhook update: short retries, then the update is handled anyway (see bot/webhook.py).
+CLAIM_BACKOFF = (0.05, 0.2)
 
 
 @dataclass
@@ -41,9 +45,16 @@ class Services:
 
 
 def build_library(settings: Settings) -> tuple[FaqLibrary, Catalogs]:
-    library = FaqLibrary(settings.faq_dir, settings.default_language)
+    library = FaqLibrary(settings.faq_dir, settings.default_language, cache_dir=faq_cache_dir(settings))
     catalogs = load_catalogs(settings.locales_dir, library.faq.language_codes, library.answerer.policy.default)
     return library, catalogs
+
+
+def faq_cache_dir(settings: Settings) -> Path | None:
+    """LCBOT_CACHE_DIR, ~/.cache/lcbot when unset, None when "off"."""
+    if settings.cache_dir is None:
+        return default_cache_dir()
+    return None if settings.cache_dir.strip().lower() in ("", "off", "none", "0") else Path(settings.cache_dir)
 
 
 @asynccontextmanager
@@ -63,7 +74,7 @@ async def build_services(settings: Settings, *, migrate: bool = True) -> AsyncIt
                                       build_mailer(settings, catalogs))
         yield Services(settings, library, catalogs, database, store, assistant,
                        flood=FloodGuard(settings.flood_limit, settings.flood_window), subscriptions=subscriptions,
-                       updates=SqlProcessedUpdates(database))
+                       updates=retrying(SqlProcessedUpdates(database), backoff=CLAIM_BACKOFF))
     finally:
         await store.close()
         await database.close()

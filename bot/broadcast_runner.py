@@ -11,7 +11,8 @@ import secrets
 import socket
 from collections.abc import Iterable
 
-from bot.core.broadcast import Broadcast, BroadcastStore, Progress, Sender, Summary
+from bot.core.broadcast import Broadcast, Progress, Summary
+from bot.core.delivery import BroadcastStore, Sender
 from bot.core.issue import Issue, Plan
 from bot.core.markup import to_plain
 from bot.core.pacing import Pacer

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", validation_alias="LCBOT_LOG_LEVEL")
     # How often the running bot looks for FAQ edits (0: never; /reload still works).
     faq_watch_seconds: float = Field(default=2.0, ge=0, validation_alias="LCBOT_FAQ_WATCH_SECONDS")
+    # Where the built FAQ index is kept between starts (default ~/.cache/lcbot; "off": never).
+    cache_dir: str | None = Field(default=None, validation_alias="LCBOT_CACHE_DIR")
     flood_limit: int = Field(default=20, ge=1, validation_alias="LCBOT_FLOOD_LIMIT")  # updates per user...
     flood_window: float = Field(default=30.0, gt=0, validation_alias="LCBOT_FLOOD_WINDOW")  # ...in this many s
 

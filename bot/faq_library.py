@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot import faq_cache
 from bot.core.answering import Answer, Answerer, Question
 from bot.core.faq import Faq
 from bot.storage.faq_files import FaqLoadError, Problem, load_faq
@@ -27,14 +28,21 @@ class ReloadResult:
 class FaqLibrary:
     """Holds the current Answerer. Readers take one reference per question, so a swap is atomic."""
 
-    def __init__(self, directory: Path, default_language: str = "en") -> None:
+    def __init__(self, directory: Path, default_language: str = "en", cache_dir: Path | None = None) -> None:
+        """Load and index the FAQ; with `cache_dir`, reuse the index built by an earlier start from the same
+        files and code (see bot/faq_cache.py)."""
         self.directory = directory
         self.default_language = default_language
-        faq, problems = load_faq(directory)
-        if faq is None:
-            raise FaqLoadError(problems)
-        self._answerer = Answerer(faq, default_language)
         self._signature = self._files_signature()
+        key, answerer = faq_cache.load(cache_dir, directory, default_language) if cache_dir else (None, None)
+        if answerer is None:
+            faq, problems = load_faq(directory)
+            if faq is None:
+                raise FaqLoadError(problems)
+            answerer = Answerer(faq, default_language)
+            if cache_dir and key:
+                faq_cache.save(cache_dir, key, answerer)
+        self._answerer = answerer
         self._reloading = threading.Lock()  # the file watcher and /reload may both reload, from threads
 
     @property

@@ -94,6 +94,12 @@ def secrets_of(settings: Settings) -> tuple[str, ...]:
     return tuple(found)
 
 
+def redacted(text: str, settings: Settings) -> str:
+    """`text` safe to print: the token, the webhook secret and passwords replaced (for CLI error messages that
+    quote an exception, e.g. python-telegram-bot's InvalidToken, whose message contains the token)."""
+    return RedactTokens(secrets_of(settings)).redact(text)
+
+
 def setup_logging(settings: Settings) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(AddUpdateId())

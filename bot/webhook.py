@@ -24,16 +24,14 @@ from telegram import Update
 
 from bot.bootstrap import Services
 from bot.core.ports import StorageUnavailable, UpdateLog
-from bot.storage.retry import with_retries
 from bot.telegram.context import LcbotApplication
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
 MAX_BODY_BYTES = 1024 * 1024  # Telegram's updates are a few kB; anything near this is not from Telegram
-MAX_QUEUED_UPDATES = 2000  # beyond this, answer 503: Telegram keeps the update and retries later
+MAX_PENDING_UPDATES = 2000  # in hand and not answered yet; beyond, 503: Telegram keeps the update, retries later
 HEALTH_TIMEOUT_S = 2.0
-RETRY_BACKOFF = (0.05, 0.2)  # claiming an update id: short retries, then handle it anyway
 
 
 class BodyTooLarge(Exception):
@@ -45,6 +43,11 @@ def build_webhook_app(application: LcbotApplication, services: Services, secret:
     """The ASGI app feeding `application.update_queue`; `claims` dedups redelivered updates (None: off)."""
     metrics = services.metrics
     expected = secret.encode()
+    processor = application.update_processor
+
+    def pending() -> int:
+        """Updates acknowledged and not yet answered: in the queue, waiting for a slot, or running."""
+        return application.update_queue.qsize() + getattr(processor, "pending", 0)
 
     def reject(result: str, status: int, detail: str = "") -> Response:
         metrics.webhook_requests.labels(result).inc()
@@ -67,9 +70,8 @@ def build_webhook_app(application: LcbotApplication, services: Services, secret:
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return reject("bad_request", 400, "not an update")
         update_id: int = data["update_id"]
-        if application.update_queue.qsize() >= MAX_QUEUED_UPDATES:
-            log.warning("update queue full (%d); asking Telegram to retry update %s later",
-                        application.update_queue.qsize(), update_id)
+        if pending() >= MAX_PENDING_UPDATES:
+            log.warning("%d updates in hand; asking Telegram to deliver update %s again later", pending(), update_id)
             return reject("busy", 503, "busy")
         try:
             update = Update.de_json(data, application.bot)
@@ -95,7 +97,7 @@ def build_webhook_app(application: LcbotApplication, services: Services, secret:
             "faq": "loaded" if faq.topics else "empty",
             "topics": len(faq.topics),
             "languages": list(faq.language_codes),
-            "queued_updates": application.update_queue.qsize(),
+            "pending_updates": pending(),
         }
         return JSONResponse(body, status_code=200 if database and faq.topics else 503)
 
@@ -128,7 +130,7 @@ async def first_delivery(claims: UpdateLog, update_id: int) -> bool:
     """Whether this instance should handle the update. With the database out of reach, handle it anyway:
     a rare double answer is better than a lost one, and Telegram redelivers only unacknowledged updates."""
     try:
-        return await with_retries(lambda: claims.claim(update_id), backoff=RETRY_BACKOFF, what="claiming an update")
+        return await claims.claim(update_id)  # retried a few times by the storage layer
     except StorageUnavailable:
         log.warning("cannot record update %s as taken (database unreachable); handling it anyway", update_id,
                     extra={"update_id": update_id})

@@ -17,13 +17,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import uvicorn
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import RetryAfter, TelegramError
 
 from bot.bootstrap import Services, build_services
 from bot.config import Settings
 from bot.telegram.admin import start_faq_watch, stop_broadcasts
 from bot.telegram.application import ALLOWED_UPDATES, build_application, publish_profile
-from bot.telegram.context import LcbotApplication
+from bot.telegram.context import LcbotApplication, is_retryable
 from bot.telegram.runner import trim_question_log
 from bot.webhook import build_webhook_app
 
@@ -125,7 +125,14 @@ async def serve_webhook(settings: Settings, stop: asyncio.Event | None = None, *
             bound_host, bound_port = sock.getsockname()[:2]
             if http.done():
                 http.result()  # raises what stopped uvicorn
-            await register_webhook(application, settings)
+            try:
+                await register_webhook(application, settings)
+            except TelegramError as exc:
+                log.error("Telegram refused setWebhook for %s: %s", webhook_url(settings), exc)
+                server.should_exit = True
+                await http
+                await application.stop()
+                return 1
             application.create_task(publish_profile(application), name="publish-profile")
             # Plain tasks, cancelled below: Application.stop() waits for its own create_task tasks,
             # and these never end by themselves.
@@ -158,10 +165,8 @@ async def register_webhook(application: LcbotApplication, settings: Settings) ->
             await application.bot.set_webhook(url=url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
             log.info("webhook registered: %s", url)
             return
-        except InvalidToken:
-            raise
         except TelegramError as exc:
-            if delay is None:
+            if delay is None or not (isinstance(exc, RetryAfter) or is_retryable(exc)):
                 raise
             log.warning("setWebhook failed (attempt %d: %s); retrying in %.0fs", attempt, exc, delay)
             await asyncio.sleep(delay)

@@ -116,6 +116,15 @@ class Analyzer:
     _han_stop_pattern: re.Pattern[str] | None = field(init=False, default=None, repr=False)
     _han_canonical: dict[str, str] = field(init=False, default_factory=dict, repr=False)
 
+    def __getstate__(self) -> dict[str, object]:
+        """Picklable (bot/faq_cache.py keeps the built index on disk): the C stemmer is made anew on load."""
+        return {**self.__dict__, "_stemmer": None}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        name = SNOWBALL_NAMES.get(self.language)
+        self._stemmer = snowballstemmer.stemmer(name) if name else None
+
     def __post_init__(self) -> None:
         name = SNOWBALL_NAMES.get(self.language)
         self._stemmer = snowballstemmer.stemmer(name) if name else None

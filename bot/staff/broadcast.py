@@ -66,7 +66,7 @@ def cmd_broadcast(args: argparse.Namespace, settings: Settings) -> int:
     from sqlalchemy.exc import SQLAlchemyError
     from telegram.error import TelegramError
 
-    from bot.core.broadcast import SenderUnusable
+    from bot.core.delivery import SenderUnusable
     from bot.core.issue import IssueConflict
 
     try:
@@ -92,7 +92,7 @@ async def _broadcast(args: argparse.Namespace, settings: Settings, issue: Issue)
 
     await upgrade(settings.database_url)
     async with Database(settings.database_url) as database:
-        store = SqlBroadcasts(database.sessions, database.dialect)
+        store = SqlBroadcasts(database)
         if not args.dry_run:
             await store.save_issue(issue, datetime.now(UTC))
         if args.dry_run or args.load_only:
@@ -130,12 +130,26 @@ async def _send(args: argparse.Namespace, settings: Settings, issue: Issue, stor
     async with broadcast_bot(settings) as bot:
         broadcast = new_broadcast(issue, store, TelegramSender(bot), pacer=Pacer(args.rate),
                                   resend_uncertain=args.resend_uncertain, on_progress=show)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):  # finish the messages in flight, claim no more
+        loop, running = asyncio.get_running_loop(), asyncio.current_task()
+
+        def interrupt() -> None:
+            """First Ctrl-C: finish the messages on their way, claim no more. Second: stop at once."""
+            if broadcast.summary.stopped_because is None:
+                console.print("Stopping after the messages on their way (Ctrl-C again to stop at once)...")
+                broadcast.stop("interrupted")
+            elif running is not None:
+                running.cancel()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, broadcast.stop, "interrupted")
-        with bar:
-            summary = await broadcast.run()
+                loop.add_signal_handler(sig, interrupt)
+        try:
+            with bar:
+                summary = await broadcast.run()
+        except asyncio.CancelledError:
+            print(f"Stopped at once: messages that were on their way will be listed as uncertain. Run the same "
+                  f"command again to continue: lcbot broadcast {args.file}")
+            return 1
     for line in describe(summary):
         print(line)
     return 0 if summary.complete and not summary.failed and not summary.uncertain else 1

@@ -13,15 +13,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import exists, func, literal, select, update
+from sqlalchemy import BigInteger, Integer, String, bindparam, exists, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.broadcast import Delivery, DeliveryState, Prepared
+from bot.core.delivery import Delivery, DeliveryState, Prepared
 from bot.core.issue import Issue, IssueConflict, IssueStatus
-from bot.storage.models import BroadcastDelivery, BroadcastIssue, Subscriber
+from bot.storage.database import Database
+from bot.storage.models import BroadcastDelivery, BroadcastIssue, Subscriber, UTCDateTime
 
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 D = BroadcastDelivery
@@ -44,10 +44,58 @@ async def _count(session: AsyncSession, statement: Any) -> int:
     return cast(CursorResult[Any], await session.execute(statement)).rowcount
 
 
+# The statements run for every message, built once: Core on the tables, values bound per call.
+_T, _S = BroadcastDelivery.__table__, Subscriber.__table__
+_OTHER = _T.alias("other")  # the claim's subquery reads its own copy of the table, not the row updated
+
+
+def _p(name: str, type_: Any = None) -> Any:
+    return bindparam(f"p_{name}", type_=type_)
+
+
+def _active_core(telegram_id: Any) -> Any:
+    return exists().where(_S.c.telegram_id == telegram_id, _S.c.status == "active")
+
+
+_CLAIM = (
+    _T.update()
+    .where(_T.c.id == select(_OTHER.c.id)
+           .where(_OTHER.c.issue_id == _p("issue"), _OTHER.c.state == DeliveryState.PENDING.value,
+                  _OTHER.c.retry_at.is_(None) | (_OTHER.c.retry_at <= _p("now", UTCDateTime())),
+                  _active_core(_OTHER.c.telegram_id))
+           .order_by(_OTHER.c.id).limit(1).with_for_update(skip_locked=True).scalar_subquery(),
+           _T.c.state == DeliveryState.PENDING.value)
+    .values(state=DeliveryState.SENDING.value, runner=_p("runner"), attempts=_T.c.attempts + 1,
+            updated_at=_p("now", UTCDateTime()))
+    .returning(_T.c.id, _T.c.telegram_id, _T.c.language, _T.c.parts_sent, _T.c.attempts)
+)
+_NEXT_DUE = (select(_T.c.retry_at)
+             .where(_T.c.issue_id == _p("issue"), _T.c.state == DeliveryState.PENDING.value,
+                    _active_core(_T.c.telegram_id))
+             .order_by(_T.c.retry_at.asc().nulls_first()).limit(1))
+_HELD = _T.update().where(_T.c.id == _p("id"), _T.c.runner == _p("runner"), _T.c.state == DeliveryState.SENDING.value)
+_PART_SENT = _HELD.values(parts_sent=_p("parts"), message_id=_p("message", BigInteger()),
+                          updated_at=_p("now", UTCDateTime()))
+_FINISH = _HELD.values(
+    state=_p("state"), last_error=_p("error"), retry_at=None, updated_at=_p("now", UTCDateTime()),
+    parts_sent=func.coalesce(_p("parts", Integer()), _T.c.parts_sent),
+    message_id=func.coalesce(_p("message", BigInteger()), _T.c.message_id),
+).returning(_T.c.telegram_id)
+_UNREACHABLE = (_S.update().where(_S.c.telegram_id == _p("telegram_id"), _S.c.status == "active")
+                .values(status="unreachable", updated_at=_p("now", UTCDateTime()),
+                        revision=_S.c.revision + 1))
+_RETRY_LATER = _HELD.values(
+    state=DeliveryState.PENDING.value, runner=None, parts_sent=_p("parts"), updated_at=_p("now", UTCDateTime()),
+    retry_at=_p("retry_at", UTCDateTime()), last_error=func.coalesce(_p("error", String()), _T.c.last_error),
+    attempts=_T.c.attempts - _p("uncount", Integer()),
+)
+
+
 class SqlBroadcasts:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], dialect: str) -> None:
-        self._sessions = sessions
-        self._insert = _INSERTS[dialect]
+    def __init__(self, database: Database) -> None:
+        self._sessions = database.sessions
+        self._engine = database.engine  # the per-message statements run on Core: no ORM work per message
+        self._insert = _INSERTS[database.dialect]
 
     # ------------------------------------------------------------------ issues
 
@@ -173,67 +221,38 @@ class SqlBroadcasts:
         return Prepared(found, requeued, planned)
 
     async def claim(self, issue_id: str, runner: str, now: datetime) -> Delivery | None:
-        other = aliased(D)  # the subquery reads its own copy of the table, not the row being updated
-        candidate = (select(other.id)
-                     .where(other.issue_id == issue_id, other.state == DeliveryState.PENDING.value,
-                            other.retry_at.is_(None) | (other.retry_at <= now), _active(other.telegram_id))
-                     .order_by(other.id).limit(1).with_for_update(skip_locked=True).scalar_subquery())
-        statement = (update(D).where(D.id == candidate, D.state == DeliveryState.PENDING.value)
-                     .values(state=DeliveryState.SENDING.value, runner=runner, attempts=D.attempts + 1, updated_at=now)
-                     .returning(D.id, D.telegram_id, D.language, D.parts_sent, D.attempts)
-                     .execution_options(synchronize_session=False))
-        async with self._sessions() as session:
-            row = (await session.execute(statement)).one_or_none()
-            await session.commit()
+        row = await self._run(_CLAIM, issue=issue_id, runner=runner, now=now)
         return Delivery(row.id, row.telegram_id, row.language, row.parts_sent, row.attempts) if row else None
 
     async def next_due(self, issue_id: str) -> datetime | None:
-        query = (select(D.retry_at).where(D.issue_id == issue_id, D.state == DeliveryState.PENDING.value,
-                                          _active(D.telegram_id))
-                 .order_by(D.retry_at.asc().nulls_first()).limit(1))
-        async with self._sessions() as session:
-            row = (await session.execute(query)).one_or_none()
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(_NEXT_DUE, {"p_issue": issue_id})).first()
         return None if row is None else (row.retry_at or EPOCH)
-
-    def _held(self, delivery_id: int, runner: str) -> Any:
-        return update(D).where(D.id == delivery_id, D.runner == runner, D.state == DeliveryState.SENDING.value)
 
     async def part_sent(self, delivery_id: int, runner: str, parts_sent: int, message_id: int | None,
                         now: datetime) -> None:
-        async with self._sessions() as session:
-            await session.execute(self._held(delivery_id, runner).values(
-                parts_sent=parts_sent, message_id=message_id, updated_at=now))
-            await session.commit()
+        await self._run(_PART_SENT, id=delivery_id, runner=runner, parts=parts_sent, message=message_id, now=now)
 
     async def finish(self, delivery_id: int, runner: str, state: DeliveryState, now: datetime, *,
                      parts_sent: int | None = None, message_id: int | None = None, error: str | None = None) -> None:
-        values: dict[str, Any] = {"state": state.value, "last_error": _error(error), "retry_at": None,
-                                  "updated_at": now}
-        if parts_sent is not None:
-            values["parts_sent"] = parts_sent
-        if message_id is not None:
-            values["message_id"] = message_id
-        statement = (self._held(delivery_id, runner).values(**values).returning(D.telegram_id)
-                     .execution_options(synchronize_session=False))
-        async with self._sessions() as session:
-            telegram_id = (await session.execute(statement)).scalar_one_or_none()
-            if state is DeliveryState.BLOCKED and telegram_id is not None:
-                await session.execute(update(Subscriber).where(
-                    Subscriber.telegram_id == telegram_id, Subscriber.status == "active").values(
-                    status="unreachable", updated_at=now, revision=Subscriber.revision + 1))
-            await session.commit()
+        async with self._engine.begin() as connection:
+            row = (await connection.execute(_FINISH, {
+                "p_id": delivery_id, "p_runner": runner, "p_state": state.value, "p_parts": parts_sent,
+                "p_message": message_id, "p_error": _error(error), "p_now": now})).first()
+            if state is DeliveryState.BLOCKED and row is not None:
+                await connection.execute(_UNREACHABLE, {"p_telegram_id": row.telegram_id, "p_now": now})
 
     async def retry_later(self, delivery_id: int, runner: str, now: datetime, *, parts_sent: int,
                           retry_at: datetime | None, error: str | None, count_attempt: bool) -> None:
-        values: dict[str, Any] = {"state": DeliveryState.PENDING.value, "runner": None, "parts_sent": parts_sent,
-                                  "retry_at": retry_at, "updated_at": now}
-        if error is not None:
-            values["last_error"] = _error(error)
-        if not count_attempt:  # turned away for flood control or a bad token: not a try of this message
-            values["attempts"] = D.attempts - 1
-        async with self._sessions() as session:
-            await session.execute(self._held(delivery_id, runner).values(**values))
-            await session.commit()
+        # Turned away for flood control or a bad token: not a try of this message (uncount the claim's).
+        await self._run(_RETRY_LATER, id=delivery_id, runner=runner, parts=parts_sent, retry_at=retry_at,
+                        error=_error(error), uncount=0 if count_attempt else 1, now=now)
+
+    async def _run(self, statement: Any, **values: Any) -> Any:
+        """One statement in its own transaction: the first row it returns, if any."""
+        async with self._engine.begin() as connection:
+            result = await connection.execute(statement, {f"p_{k}": v for k, v in values.items()})
+            return result.first() if result.returns_rows else None
 
     async def skip_inactive(self, issue_id: str, now: datetime) -> int:
         async with self._sessions() as session:

@@ -229,7 +229,8 @@ class BroadcastDelivery(Base):
     __table_args__ = (
         UniqueConstraint("issue_id", "telegram_id", name="uq_broadcast_deliveries_issue_id_telegram_id"),
         CheckConstraint(_one_of("state", DELIVERY_STATES), name="state"),
-        Index("ix_broadcast_deliveries_issue_id_state", "issue_id", "state"),
+        # The next pending row of an issue, in order, straight from the index (claims run per message).
+        Index("ix_broadcast_deliveries_issue_id_state_id", "issue_id", "state", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

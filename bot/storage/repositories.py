@@ -296,7 +296,7 @@ class Store:
         self.feedback = SqlFeedback(database.sessions, dialect, clock)
         self.subscribers = SqlSubscribers(database.sessions, dialect)
         self.personal_data = SqlPersonalData(database.sessions, self.write_behind)
-        self.broadcasts = SqlBroadcasts(database.sessions, dialect)
+        self.broadcasts = SqlBroadcasts(database)
 
     async def flush(self) -> None:
         """Write the batched question log and last-seen times now (staff reports, forgetting a user)."""

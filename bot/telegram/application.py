@@ -34,7 +34,7 @@ from bot.telegram.context import (
     send,
     translator_for,
 )
-from bot.telegram.guards import limit_flood, note_update, timed
+from bot.telegram.guards import CountingUpdateProcessor, limit_flood, note_update, timed
 from bot.telegram.keyboards import newsletter_pattern
 from bot.telegram.sender import NotingRequest
 
@@ -93,7 +93,8 @@ def build_application(services: Services, *, updater: bool = True) -> LcbotAppli
                               read_timeout=15, write_timeout=15),
         get_updates_request=HTTPXRequest(connect_timeout=10, read_timeout=15),
     )
-    builder = ApplicationBuilder().bot(bot).context_types(CONTEXT_TYPES).concurrent_updates(64)
+    builder = (ApplicationBuilder().bot(bot).context_types(CONTEXT_TYPES)
+               .concurrent_updates(CountingUpdateProcessor(64)))
     if not updater:
         builder = builder.updater(None)
     application: LcbotApplication = builder.build()

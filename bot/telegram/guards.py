@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop
+from telegram.ext import ApplicationHandlerStop, SimpleUpdateProcessor
 
 from bot.core.flood import Verdict
 from bot.logs import current_update_id
@@ -19,6 +19,23 @@ from bot.telegram.context import Context, is_private, safe_answer_callback, send
 log = logging.getLogger(__name__)
 
 Callback = Callable[[Update, Context], Awaitable[Any]]
+
+
+class CountingUpdateProcessor(SimpleUpdateProcessor):
+    """python-telegram-bot's concurrent update processing, counting the updates taken from the queue and
+    not finished yet (waiting for a slot or running): the webhook answers 503 past a limit, so an overload
+    makes Telegram hold updates instead of this process piling them up in memory."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self.pending = 0
+
+    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        self.pending += 1
+        try:
+            await super().process_update(update, coroutine)
+        finally:
+            self.pending -= 1
 
 
 def update_type(update: Update) -> str:

@@ -22,7 +22,8 @@ from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.config import Settings
-from bot.core.broadcast import CONCURRENCY, SenderUnusable, SendResult
+from bot.core.broadcast import CONCURRENCY
+from bot.core.delivery import SenderUnusable, SendResult
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup", "copyMessage",

@@ -44,7 +44,7 @@ async def database(database_url: str) -> AsyncIterator[Database]:
 
 @pytest.fixture
 def store(database: Database) -> SqlBroadcasts:
-    return SqlBroadcasts(database.sessions, database.dialect)
+    return SqlBroadcasts(database)
 
 
 @pytest.fixture

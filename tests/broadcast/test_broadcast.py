@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from bot.core.broadcast import Broadcast, DeliveryState, utc_now
+from bot.core.broadcast import Broadcast, utc_now
+from bot.core.delivery import DeliveryState
 from bot.core.issue import Issue
 from bot.core.pacing import Pacer
 from bot.core.ports import SubscriberStatus
@@ -69,7 +70,7 @@ async def test_a_subscriber_who_blocked_the_bot_becomes_unreachable_and_later_is
 
 async def test_flood_control_answers_pause_the_whole_run_and_lose_nobody(
         database: Database, store: SqlBroadcasts, api: FakeTelegramApi) -> None:
-    ids = range(7001, 7061)
+    ids = range(7001, 7046)
     await seed(database.engine.url.render_as_string(hide_password=False), [(i, "en", "active") for i in ids])
 
     summary = await broadcast(store, api, rate=60, concurrency=4)  # twice what the stand-in allows
@@ -123,7 +124,7 @@ async def test_two_runs_of_one_issue_started_together_serve_nobody_twice(
     await seed(database_url, [(i, "en", "active") for i in ids])
     await store.save_issue(ISSUE, utc_now())
     async with Database(database_url) as other_database, telegram_sender(api) as sender:
-        other = SqlBroadcasts(other_database.sessions, other_database.dialect)  # as another process would
+        other = SqlBroadcasts(other_database)  # as another process would
         runs = [Broadcast(ISSUE, s, sender, runner=f"test:{n}:x", pacer=Pacer(28)) for n, s in ((1, store), (2, other))]
         summaries = await asyncio.gather(*(run.run() for run in runs))
 
@@ -140,7 +141,7 @@ async def test_concurrent_claims_never_hand_out_the_same_delivery(
     await store.prepare(ISSUE.id, "test:1:a", utc_now(), resend_uncertain=False)
 
     async with Database(database_url) as other_database:
-        other = SqlBroadcasts(other_database.sessions, other_database.dialect)
+        other = SqlBroadcasts(other_database)
 
         async def claim_all(claimer: SqlBroadcasts, runner: str) -> list[int]:
             got = []
@@ -194,3 +195,15 @@ async def test_forgetting_a_user_erases_their_deliveries(
     assert await Store(database).personal_data.erase(13_001)
 
     assert await store.tally(ISSUE.id) == {}
+
+
+async def test_the_plan_counts_who_is_still_to_serve(database: Database, store: SqlBroadcasts,
+                                                     api: FakeTelegramApi) -> None:
+    await seed_mix(database)
+    audience, settled = await store.audience(ISSUE.id)
+    assert len(audience) == 25 and settled == 0 and (DE_IDS[0], "de") in audience
+    api.block_chat(DE_IDS[0])
+
+    await broadcast(store, api)
+
+    assert await store.audience(ISSUE.id) == ([], 25)

@@ -213,3 +213,17 @@ async def test_the_retry_helper_waits_between_attempts() -> None:
 
 async def _raise(error: Exception) -> None:
     raise error
+
+
+def test_the_head_read_from_the_migration_files_is_alembics() -> None:
+    from bot.storage.migrate import declared_head, head_revision
+
+    assert declared_head() == head_revision() is not None
+
+
+def test_a_message_to_print_is_redacted_like_a_log_line() -> None:
+    from bot.logs import redacted
+
+    settings = Settings(telegram_bot_token=TOKEN)
+    assert redacted(f"The token `{TOKEN}` was rejected by the server.", settings) == (
+        "The token `<redacted>` was rejected by the server.")

@@ -6,9 +6,14 @@ import asyncio
 import json
 
 import httpx
+import pytest
 
+import bot.webhook
+from bot.config import Settings
+from bot.core.ports import SubscriberStatus
+from bot.webhook_server import serve_webhook
 from tests.fakes.telegram_api import FakeTelegramApi
-from tests.production.conftest import SECRET, Webhook, running_webhook
+from tests.production.conftest import SECRET, Webhook, free_port, running_webhook
 
 
 async def test_start_registers_the_webhook_with_its_secret_and_the_update_types(webhook: Webhook) -> None:
@@ -133,3 +138,56 @@ async def test_a_language_chosen_through_one_instance_is_used_by_the_other(datab
 
         [english] = await second.say("/help", user_id=23)
         assert help_text["text"] != english["text"]
+
+
+async def test_a_sign_up_started_through_one_instance_is_finished_through_the_other(database_url: str) -> None:
+    async with (
+        FakeTelegramApi() as api,
+        running_webhook(api, database_url) as first,
+        running_webhook(api, database_url) as second,
+    ):
+        [screen] = await first.say("/subscribe", user_id=24)
+        consent = api.callback_query("1:k:en", user_id=24, message_id=screen["message_id"])
+        consent["update_id"] = 900_000_002
+        before = len(api.messages_to(24))
+
+        assert await second.post(consent) == 200
+
+        await api.wait_for_messages(24, before + 1)
+        record = await second.serving.services.store.subscribers.get(24)
+        assert record is not None and record.status is SubscriberStatus.ACTIVE
+
+
+async def test_a_webhook_url_telegram_refuses_stops_the_start_with_a_clear_error(
+        database_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    async with FakeTelegramApi(strict_webhook_urls=True) as api:  # like Telegram: HTTPS on 443/80/88/8443 only
+        port = free_port()
+        settings = Settings(telegram_bot_token=api.token, telegram_api_url=api.base_url, database_url=database_url,
+                            webhook_url=f"http://127.0.0.1:{port}", webhook_secret=SECRET,
+                            listen=f"127.0.0.1:{port}", faq_watch_seconds=0)
+
+        code = await asyncio.wait_for(serve_webhook(settings, asyncio.Event()), timeout=30)
+
+    assert code == 1
+    assert any("Telegram refused setWebhook" in r.getMessage() and "https" in r.getMessage().lower()
+               for r in caplog.records)
+
+
+async def test_an_overloaded_instance_asks_telegram_to_deliver_again_later(webhook: Webhook,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bot.webhook, "MAX_PENDING_UPDATES", 1)
+    webhook.api.set_delay("sendMessage", 1.0)  # the first update stays in hand a while
+    first = webhook.message("What is a learning city?", user_id=25)
+    second = webhook.message("How can my city join the network?", user_id=25)
+
+    assert await webhook.post(first) == 200
+    assert await webhook.post(second) == 503  # not taken: Telegram keeps it and delivers it again
+    webhook.api.set_delay("sendMessage", None)
+    await webhook.api.wait_for_messages(25, 1)
+    for _ in range(100):
+        if (await webhook.get("/healthz")).json()["pending_updates"] == 0:
+            break
+        await asyncio.sleep(0.05)
+
+    assert await webhook.post(second) == 200
+    assert len(await webhook.api.wait_for_messages(25, 2)) == 2

@@ -13,7 +13,8 @@ from bot.storage.migrate import alembic_config, current_revision, head_revision,
 from bot.storage.models import Base
 from bot.storage.repositories import Store
 
-TABLES = {"users", "questions", "feedback", "subscribers", "processed_updates"}
+TABLES = {"users", "questions", "feedback", "subscribers", "processed_updates", "broadcast_issues",
+          "broadcast_deliveries"}
 
 
 async def _tables(url: str) -> set[str]:
@@ -31,7 +32,7 @@ async def test_migrations_create_the_tables_and_record_the_head_revision(databas
     await upgrade(database_url)
 
     assert await _tables(database_url) >= TABLES
-    assert await current_revision(database_url) == head_revision() == "0003"
+    assert await current_revision(database_url) == head_revision() == "0004"
 
 
 async def test_upgrading_twice_is_a_no_op_that_keeps_the_data(database_url: str) -> None:

@@ -65,12 +65,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_broadcast_deliveries")),
         sa.UniqueConstraint("issue_id", "telegram_id", name="uq_broadcast_deliveries_issue_id_telegram_id"),
     )
-    op.create_index("ix_broadcast_deliveries_issue_id_state", "broadcast_deliveries", ["issue_id", "state"])
+    op.create_index("ix_broadcast_deliveries_issue_id_state_id", "broadcast_deliveries", ["issue_id", "state", "id"])
     op.create_index(op.f("ix_broadcast_deliveries_telegram_id"), "broadcast_deliveries", ["telegram_id"])
 
 
 def downgrade() -> None:
     op.drop_index(op.f("ix_broadcast_deliveries_telegram_id"), table_name="broadcast_deliveries")
-    op.drop_index("ix_broadcast_deliveries_issue_id_state", table_name="broadcast_deliveries")
+    op.drop_index("ix_broadcast_deliveries_issue_id_state_id", table_name="broadcast_deliveries")
     op.drop_table("broadcast_deliveries")
     op.drop_table("broadcast_issues")

@@ -1,0 +1,88 @@
+"""The built FAQ index kept on disk between starts, so a restart is ready in a fraction of the build time.
+
+Building the index (reading the YAML, folding and stemming every question variant) takes most of a
+second; unpickling it takes a fifth of that. An entry is used only when everything it was built from is
+byte-identical: the FAQ files, the source of the code that builds and uses it, and the library versions.
+Anything else (a missing or unreadable folder, a corrupt file, an unpicklable index) falls back to
+building, silently: the cache can make a start faster, never wrong.
+
+The folder holds pickles, which run code when loaded: it must be writable by the bot's user only
+(the default, ~/.cache/lcbot, is). LCBOT_CACHE_DIR=off disables it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+import sys
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+from bot.core.answering import Answerer
+
+log = logging.getLogger(__name__)
+
+PACKAGE = Path(__file__).resolve().parent
+# The code an index depends on: changing any of it changes the key.
+SOURCES = ("core/*.py", "storage/faq_files.py", "faq_library.py", "faq_cache.py")
+LIBRARIES = ("rapidfuzz", "numpy", "snowballstemmer", "PyStemmer", "PyYAML")
+KEEP = 4  # index files kept (one per recent FAQ version)
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lcbot"
+
+
+def cache_key(directory: Path, default_language: str) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{sys.version}|{default_language}".encode())
+    for name in LIBRARIES:
+        try:
+            digest.update(f"{name}={metadata.version(name)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name}=none".encode())
+    sources = sorted(path for pattern in SOURCES for path in PACKAGE.glob(pattern))
+    faq_files = sorted(path for path in directory.iterdir() if path.is_file())
+    for path in (*sources, *faq_files):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:40]
+
+
+def load(cache_dir: Path, directory: Path, default_language: str) -> tuple[str | None, Answerer | None]:
+    """(key, cached index); the index is None when there is none for exactly these files and code."""
+    try:
+        key = cache_key(directory, default_language)
+    except OSError:
+        return None, None
+    path = cache_dir / f"faq-index-{key}.pickle"
+    try:
+        with path.open("rb") as handle:
+            answerer = pickle.load(handle)
+    except FileNotFoundError:
+        return key, None
+    except Exception:
+        log.info("ignoring an unreadable FAQ index cache %s", path, exc_info=True)
+        return key, None
+    if not isinstance(answerer, Answerer):
+        return key, None
+    os.utime(path)  # recently used: kept when older entries are removed
+    return key, answerer
+
+
+def save(cache_dir: Path, key: str, answerer: Answerer) -> None:
+    """Store the index (atomically: a half-written file is never read) and keep the newest few."""
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with tempfile.NamedTemporaryFile(dir=cache_dir, prefix=".faq-index-", delete=False) as handle:
+            pickle.dump(answerer, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(handle.name, cache_dir / f"faq-index-{key}.pickle")
+        entries = sorted(cache_dir.glob("faq-index-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[KEEP:]:
+            old.unlink(missing_ok=True)
+    except Exception:
+        log.info("could not store the FAQ index cache in %s; starts will build it", cache_dir, exc_info=True)
+        if "handle" in locals():
+            Path(handle.name).unlink(missing_ok=True)

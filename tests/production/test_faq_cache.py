@@ -1,0 +1,61 @@
+"""The FAQ index cache: a restart reuses the index built from the same files, never a stale one."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import bot.faq_library
+from bot.config import bundled
+from bot.core.answering import Question
+from bot.faq_library import FaqLibrary
+
+QUESTIONS = ["What is a learning city?", "كيف يمكن لمدينتي الانضمام إلى الشبكة؟", "什么是学习型城市",
+             "Wie tritt man bei?"]
+
+
+def _answers(library: FaqLibrary) -> list[tuple[str, str | None, float]]:
+    return [(a.kind.value, a.faq_id, a.score) for a in map(library.ask, map(Question, QUESTIONS))]
+
+
+@pytest.fixture
+def faq_dir(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(bundled("faq"), tmp_path / "faq"))
+
+
+def test_a_restart_reuses_the_index_built_from_the_same_files(faq_dir: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    built = FaqLibrary(faq_dir, cache_dir=tmp_path / "cache")
+    assert len(list((tmp_path / "cache").glob("faq-index-*.pickle"))) == 1
+
+    def no_build(directory: Path) -> None:
+        raise AssertionError("the FAQ was read again instead of the cached index")
+
+    monkeypatch.setattr(bot.faq_library, "load_faq", no_build)
+    cached = FaqLibrary(faq_dir, cache_dir=tmp_path / "cache")
+
+    assert _answers(cached) == _answers(built)
+
+
+def test_an_edited_faq_file_is_built_anew(faq_dir: Path, tmp_path: Path) -> None:
+    FaqLibrary(faq_dir, cache_dir=tmp_path / "cache")
+    english = faq_dir / "en.yaml"
+    english.write_text(english.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+
+    FaqLibrary(faq_dir, cache_dir=tmp_path / "cache")
+
+    assert len(list((tmp_path / "cache").glob("faq-index-*.pickle"))) == 2
+
+
+def test_a_corrupt_cache_file_is_ignored_and_replaced(faq_dir: Path, tmp_path: Path) -> None:
+    reference = FaqLibrary(faq_dir)
+    FaqLibrary(faq_dir, cache_dir=tmp_path / "cache")
+    [entry] = (tmp_path / "cache").glob("faq-index-*.pickle")
+    entry.write_bytes(b"not a pickle")
+
+    library = FaqLibrary(faq_dir, cache_dir=tmp_path / "cache")
+
+    assert _answers(library) == _answers(reference)
+    assert entry.read_bytes() != b"not a pickle"
