@@ -1,6 +1,6 @@
 """Newsletter broadcasts on SQLAlchemy: issues with their lease, one delivery row per (issue, subscriber).
 
-Implements bot.core.broadcast.BroadcastStore. Every change to a delivery is one short transaction, and
+Implements bot.core.delivery.BroadcastStore. Every change to a delivery is one short transaction, and
 every change to a row a runner holds is guarded by `runner = me AND state = 'sending'`: a run that lost
 its lease cannot overwrite what another run decided. A claim is one UPDATE of the next due pending row;
 on PostgreSQL the row is picked FOR UPDATE SKIP LOCKED, so concurrent claimers never wait for, nor get,
