@@ -99,7 +99,7 @@ async def load(client: httpx.AsyncClient, url: str, requests: int, concurrency: 
             number = next(ids)
             if number - first_id >= requests:
                 return
-            body = update(number, 50_000_000 + number, QUESTIONS[number % len(QUESTIONS)])  # one user each
+            body = update(number, 50_000_000 + number - first_id, QUESTIONS[number % len(QUESTIONS)])  # a user each
             begin = time.perf_counter()
             response = await client.post(f"{url}/telegram", json=body, headers=headers)
             latencies.append((time.perf_counter() - begin) * 1000)
@@ -138,11 +138,13 @@ async def main_async(args: argparse.Namespace) -> int:
                   f"on {os.cpu_count()} CPUs")
             print(f"resident memory after start: VmRSS {idle_rss:.1f} MB, VmHWM {idle_hwm:.1f} MB")
 
-            await load(client, url, 50, 8, 30, first_id=1)  # warm-up
+            # Update ids unique across runs: a reused database remembers the ids it took (and drops repeats).
+            base = int(time.time() * 1000) % 10**12 * 100
+            await load(client, url, 50, 8, 30, first_id=base)  # warm-up
             await client.get(f"{api}/__control/wait", params={"method": "sendMessage", "count": 50, "timeout": 60})
             load_started, cpu_before = time.perf_counter(), cpu_seconds(bot.pid)
             sent, elapsed, latencies, failures = await load(client, url, args.requests, args.concurrency,
-                                                            args.seconds, first_id=1_000)
+                                                            args.seconds, first_id=base + 1_000)
             answered = await client.get(f"{api}/__control/wait", params={
                 "method": "sendMessage", "count": 50 + sent - failures, "timeout": 300})
             answered_in = time.perf_counter() - load_started

@@ -32,6 +32,10 @@ R = TypeVar("R")
 
 # Waits between attempts: three attempts within about half a second, then the user is told.
 BACKOFF: tuple[float, ...] = (0.05, 0.3)
+# One attempt may take this long: a database that hangs instead of refusing (a network partition, or a
+# pool of one SQLite connection whose waiters are not woken when that connection fails to open) must not
+# hold the user for SQLAlchemy's 30 s pool timeout or longer.
+ATTEMPT_TIMEOUT_S = 8.0
 
 
 def is_transient(error: BaseException) -> bool:
@@ -42,11 +46,13 @@ def is_transient(error: BaseException) -> bool:
 
 
 async def with_retries(call: Callable[[], Awaitable[R]], *, backoff: Sequence[float] = BACKOFF,
-                       what: str = "storage call") -> R:
-    """Run `call` up to len(backoff) + 1 times while it fails transiently; then raise StorageUnavailable."""
+                       what: str = "storage call", attempt_timeout: float = ATTEMPT_TIMEOUT_S) -> R:
+    """Run `call` up to len(backoff) + 1 times while it fails transiently or times out; then raise
+    StorageUnavailable."""
     for attempt, delay in enumerate((*backoff, None), start=1):
         try:
-            return await call()
+            async with asyncio.timeout(attempt_timeout):
+                return await call()
         except StorageUnavailable:
             raise
         except Exception as exc:

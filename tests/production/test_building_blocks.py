@@ -227,3 +227,15 @@ def test_a_message_to_print_is_redacted_like_a_log_line() -> None:
     settings = Settings(telegram_bot_token=TOKEN)
     assert redacted(f"The token `{TOKEN}` was rejected by the server.", settings) == (
         "The token `<redacted>` was rejected by the server.")
+
+
+async def test_a_storage_call_that_hangs_is_cut_short_and_retried() -> None:
+    attempts = []
+
+    async def hangs() -> None:
+        attempts.append(1)
+        await asyncio.sleep(60)
+
+    with pytest.raises(StorageUnavailable):
+        await with_retries(hangs, backoff=(0, 0), attempt_timeout=0.05)
+    assert len(attempts) == 3

@@ -68,7 +68,7 @@ async def test_the_database_stopped_and_restarted_mid_conversation(api: FakeTele
             tap["update_id"] = 910_000_001
             sent = len(api.messages_to(31))
             assert await webhook.post(tap) == 200
-            [refused] = (await api.wait_for_messages(31, sent + 1, timeout=15))[sent:]
+            [refused] = (await api.wait_for_messages(31, sent + 1, timeout=30))[sent:]
             assert to_plain(refused["text"]) == try_again  # in the user's language, though unsaved
 
         assert (await webhook.get("/healthz")).status_code == 200
