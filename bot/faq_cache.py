@@ -51,11 +51,19 @@ def cache_key(directory: Path, default_language: str) -> str:
     return digest.hexdigest()[:40]
 
 
-def load(cache_dir: Path, directory: Path, default_language: str) -> tuple[str | None, Answerer | None]:
-    """(key, cached index); the index is None when there is none for exactly these files and code."""
+def key_or_none(directory: Path, default_language: str) -> str | None:
     try:
-        key = cache_key(directory, default_language)
+        return cache_key(directory, default_language)
     except OSError:
+        return None
+
+
+def load(cache_dir: Path, directory: Path, default_language: str) -> tuple[str | None, Answerer | None]:
+    """(key, cached index); the index is None when there is none for exactly these files and code.
+
+    Take the key before reading the files to build an index, and store it with `save_if_unchanged`."""
+    key = key_or_none(directory, default_language)
+    if key is None:
         return None, None
     path = cache_dir / f"faq-index-{key}.pickle"
     try:
@@ -70,6 +78,14 @@ def load(cache_dir: Path, directory: Path, default_language: str) -> tuple[str |
         return key, None
     os.utime(path)  # recently used: kept when older entries are removed
     return key, answerer
+
+
+def save_if_unchanged(cache_dir: Path, key: str, directory: Path, default_language: str,
+                      answerer: Answerer) -> None:
+    """Store an index built after `key` was taken, unless the files changed meanwhile (an edit saved while
+    the index was being built): the key must describe exactly the files the index was built from."""
+    if key_or_none(directory, default_language) == key:
+        save(cache_dir, key, answerer)
 
 
 def save(cache_dir: Path, key: str, answerer: Answerer) -> None:

@@ -33,6 +33,7 @@ class FaqLibrary:
         files and code (see bot/faq_cache.py)."""
         self.directory = directory
         self.default_language = default_language
+        self.cache_dir = cache_dir
         self._signature = self._files_signature()
         key, answerer = faq_cache.load(cache_dir, directory, default_language) if cache_dir else (None, None)
         if answerer is None:
@@ -41,7 +42,7 @@ class FaqLibrary:
                 raise FaqLoadError(problems)
             answerer = Answerer(faq, default_language)
             if cache_dir and key:
-                faq_cache.save(cache_dir, key, answerer)
+                faq_cache.save_if_unchanged(cache_dir, key, directory, default_language, answerer)
         self._answerer = answerer
         self._reloading = threading.Lock()  # the file watcher and /reload may both reload, from threads
 
@@ -77,6 +78,7 @@ class FaqLibrary:
 
     def _reload(self) -> ReloadResult:
         signature = self._files_signature()
+        key = faq_cache.key_or_none(self.directory, self.default_language) if self.cache_dir else None
         faq, problems = load_faq(self.directory)
         self._signature = signature
         if faq is None:
@@ -86,4 +88,6 @@ class FaqLibrary:
             return ReloadResult(False, problems)
         self._answerer = Answerer(faq, self.default_language)
         log.info("FAQ reloaded: %d topics in %d languages", len(faq.topics), len(faq.languages))
+        if self.cache_dir is not None and key is not None:  # the next start finds this index ready
+            faq_cache.save_if_unchanged(self.cache_dir, key, self.directory, self.default_language, self._answerer)
         return ReloadResult(True, problems)

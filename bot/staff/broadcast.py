@@ -68,15 +68,17 @@ def cmd_broadcast(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.core.delivery import SenderUnusable
     from bot.core.issue import IssueConflict
+    from bot.logs import redacted
 
     try:
         return asyncio.run(_broadcast(args, settings, issue))
     except IssueConflict as exc:
         print(f"lcbot: {exc}", file=sys.stderr)
     except SenderUnusable as exc:
-        print(f"lcbot: {exc}; nothing was sent", file=sys.stderr)
-    except TelegramError as exc:
-        print(f"lcbot: cannot reach Telegram at {settings.telegram_api_url}: {exc}", file=sys.stderr)
+        print(f"lcbot: {redacted(str(exc), settings)}; nothing was sent", file=sys.stderr)
+    except TelegramError as exc:  # InvalidToken's message contains the token: never print it
+        print(f"lcbot: cannot reach Telegram at {settings.telegram_api_url}: {redacted(str(exc), settings)}",
+              file=sys.stderr)
     except (SQLAlchemyError, OSError, ConnectionError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"lcbot: cannot use the database: {reason}", file=sys.stderr)

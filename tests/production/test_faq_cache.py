@@ -59,3 +59,13 @@ def test_a_corrupt_cache_file_is_ignored_and_replaced(faq_dir: Path, tmp_path: P
 
     assert _answers(library) == _answers(reference)
     assert entry.read_bytes() != b"not a pickle"
+
+
+def test_a_reloaded_faq_is_cached_for_the_next_start(faq_dir: Path, tmp_path: Path) -> None:
+    library = FaqLibrary(faq_dir, cache_dir=tmp_path / "cache")
+    english = faq_dir / "en.yaml"
+    english.write_text(english.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+
+    assert library.reload().changed
+
+    assert len(list((tmp_path / "cache").glob("faq-index-*.pickle"))) == 2
