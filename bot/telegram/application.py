@@ -19,7 +19,6 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import HTTPXRequest
 
 from bot.bootstrap import Services
 from bot.core.ports import StorageUnavailable
@@ -36,7 +35,7 @@ from bot.telegram.context import (
 )
 from bot.telegram.guards import CountingUpdateProcessor, limit_flood, note_update, timed
 from bot.telegram.keyboards import newsletter_pattern
-from bot.telegram.sender import NotingRequest
+from bot.telegram.transport import AiohttpRequest, NotingRequest
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +90,7 @@ def build_application(services: Services, *, updater: bool = True) -> LcbotAppli
         base_url=settings.telegram_api_url,
         request=NotingRequest(broadcasts.pacer.note_send, connection_pool_size=64, connect_timeout=10,
                               read_timeout=15, write_timeout=15),
-        get_updates_request=HTTPXRequest(connect_timeout=10, read_timeout=15),
+        get_updates_request=AiohttpRequest(connect_timeout=10, read_timeout=15),
     )
     builder = (ApplicationBuilder().bot(bot).context_types(CONTEXT_TYPES)
                .concurrent_updates(CountingUpdateProcessor(64)))

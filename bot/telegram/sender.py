@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import datetime as dtm
 import warnings
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import httpx
 from telegram import Bot, LinkPreviewOptions
@@ -26,8 +25,6 @@ from bot.core.broadcast import CONCURRENCY
 from bot.core.delivery import SenderUnusable, SendResult
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup", "copyMessage",
-                          "forwardMessage", "sendVideo", "sendAudio", "sendVoice", "sendSticker", "sendAnimation"})
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)  # the request never left
 
 
@@ -68,20 +65,6 @@ class TelegramSender:
         except TelegramError as exc:  # ChatMigrated, Conflict...: not for a private chat, not worth a retry
             return SendResult.failed(exc.message)
         return SendResult.sent(message.message_id)
-
-
-class NotingRequest(HTTPXRequest):
-    """An HTTPXRequest that reports every message the bot sends (`on_send`), so a broadcast running in
-    the same process gives up a slot for each reply and the two together stay under Telegram's limit."""
-
-    def __init__(self, on_send: Callable[[], None], **options: Any) -> None:
-        super().__init__(**options)
-        self._on_send = on_send
-
-    async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        if url.rpartition("/")[2] in SEND_METHODS:
-            self._on_send()
-        return await super().do_request(url, method, *args, **kwargs)
 
 
 @asynccontextmanager
