@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from bot.core.answering import Answer, Answerer, Question
 from bot.core.faq import Faq
 from bot.core.language import negotiate
-from bot.core.matching import MatchKind
 from bot.core.ports import Feedback, LoggedQuestion, QuestionLog, Users
 
 log = logging.getLogger(__name__)
@@ -55,10 +54,9 @@ class Assistant:
     async def ask(self, asker: Asker, text: str) -> AskResult:
         """Answer from the FAQ; nothing on the way waits for a database write.
 
-        The saved language is read only when the message's own language is unclear. The log of an
-        answered question and the user's "last seen" are batched; a suggestion needs its log id at
-        once (its buttons carry it), so that one is written before replying. Storage faults cost the
-        records, never the answer.
+        The saved language is read only when the message's own language is unclear. The question log
+        and the user's "last seen" are batched: the log gives the question its id at once, for the
+        buttons of a suggestion to carry. Storage faults cost the records, never the answer.
         """
         answerer = self.answerer
         answer = answerer.ask(Question(text, None, asker.telegram_language))
@@ -70,10 +68,7 @@ class Assistant:
         question_id: int | None = None
         try:
             self.users.seen(asker.user_id, asker.telegram_language)
-            if answer.kind is MatchKind.ANSWER:
-                self.questions.record_later(logged)
-            else:
-                question_id = await self.questions.record(logged)
+            question_id = self.questions.record_later(logged)
         except Exception:
             log.warning("question log unavailable; question not recorded", exc_info=True)
         return AskResult(answer, question_id, answerer.faq)

@@ -44,11 +44,12 @@ class Users(Protocol):
 
 class QuestionLog(Protocol):
     async def record(self, question: LoggedQuestion) -> int:
-        """Store the question; returns its id (kept in the suggestion buttons' callback data)."""
+        """Store the question now; returns its id."""
         ...
 
-    def record_later(self, question: LoggedQuestion) -> None:
-        """Store a question no button refers to, without waiting for the database (batched)."""
+    def record_later(self, question: LoggedQuestion) -> int:
+        """Store the question without waiting for the database (batched); returns its id at once, which
+        the suggestion buttons' callback data carries."""
         ...
 
     async def record_choice(self, question_id: int, topic_id: str) -> None:
@@ -142,6 +143,10 @@ class SubscriberFilter:
 
 class Subscribers(Protocol):
     async def get(self, telegram_id: int) -> SubscriberRecord | None: ...
+
+    def may_await_step(self, telegram_id: int) -> bool:
+        """False only when the user surely has no sign-up step open (known without asking the database)."""
+        ...
 
     async def ensure(self, record: SubscriberRecord) -> SubscriberRecord:
         """Insert `record` (and its user row) unless the user already has one, in one statement, so

@@ -214,6 +214,8 @@ class Subscriptions:
 
     async def handle_text(self, user_id: int, text: str) -> StepResult | None:
         """The user's text when a sign-up step awaits it; None when none does (answer it as a question)."""
+        if not self.subscribers.may_await_step(user_id):
+            return None
         record = await self.subscribers.get(user_id)
         if record is None or record.awaiting is None or record.status is not SubscriberStatus.ACTIVE:
             return None

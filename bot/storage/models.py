@@ -97,7 +97,9 @@ class Question(Base):
         ),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Made by the application (bot/storage/write_behind.py new_question_id): a suggestion's buttons carry
+    # the id before the row is written. SQLite's INTEGER PRIMARY KEY is 64-bit already.
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     text: Mapped[str] = mapped_column(Text)
     lang: Mapped[str] = mapped_column(String(LANGUAGE_LENGTH))
     outcome: Mapped[str] = mapped_column(String(OUTCOME_LENGTH))  # answer | suggest | fallback

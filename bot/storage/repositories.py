@@ -18,7 +18,7 @@ from bot.storage.broadcasts import SqlBroadcasts
 from bot.storage.database import Database
 from bot.storage.models import FeedbackVote, Question, User, utc_now
 from bot.storage.subscribers import SqlPersonalData, SqlSubscribers
-from bot.storage.write_behind import WriteBehind
+from bot.storage.write_behind import WriteBehind, new_question_id
 
 Clock = Callable[[], datetime]
 
@@ -151,12 +151,14 @@ class SqlQuestionLog:
         self._clock = clock
         self._write_behind = write_behind
 
-    def record_later(self, question: LoggedQuestion) -> None:
-        """Log a question no button will refer to (an answered one); written with the next batch."""
-        self._write_behind.question(question)
+    def record_later(self, question: LoggedQuestion) -> int:
+        """Log a question with the next batch (no reply waits for it); returns its id at once."""
+        return self._write_behind.question(question)
 
     async def record(self, question: LoggedQuestion) -> int:
+        """Log a question now (staff tools, tests); returns its id."""
         row = Question(
+            id=new_question_id(),
             text=question.text,
             lang=question.lang,
             outcome=str(question.outcome),
@@ -223,6 +225,8 @@ class SqlQuestionLog:
         ]
 
     async def _update(self, question_id: int, **values: object) -> None:
+        if await self._write_behind.amend(question_id, **values):
+            return
         async with self._sessions() as session:
             await session.execute(update(Question).where(Question.id == question_id).values(**values))
             await session.commit()

@@ -76,11 +76,37 @@ class SqlSubscribers:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], dialect: str) -> None:
         self._sessions = sessions
         self._insert = _INSERTS[dialect]
+        self._open_steps: set[int] | None = None  # None: not tracked here, ask the database
+
+    async def track_open_steps(self) -> None:
+        """Keep in memory who has a sign-up step open, so a message needs no read to know it is a question.
+
+        Only for a process that alone talks with users (polling: Telegram serves getUpdates to a single
+        client). Steps are opened only in the conversation, so such a process sees every one opened; a
+        step closed elsewhere (staff tools, an unsubscribe link) leaves a stale entry, which costs one read.
+        """
+        query = select(Subscriber.telegram_id).where(Subscriber.awaiting.is_not(None),
+                                                     Subscriber.status == SubscriberStatus.ACTIVE.value)
+        async with self._sessions() as session:
+            self._open_steps = set((await session.execute(query)).scalars())
+
+    def may_await_step(self, telegram_id: int) -> bool:
+        return self._open_steps is None or telegram_id in self._open_steps
+
+    def _note(self, telegram_id: int, record: SubscriberRecord | None) -> None:
+        if self._open_steps is None:
+            return
+        if record is not None and record.awaiting is not None and record.status is SubscriberStatus.ACTIVE:
+            self._open_steps.add(telegram_id)
+        else:
+            self._open_steps.discard(telegram_id)
 
     async def get(self, telegram_id: int) -> SubscriberRecord | None:
         async with self._sessions() as session:
             row = (await session.execute(select(Subscriber).where(Subscriber.telegram_id == telegram_id))).scalar()
-            return _record(row) if row else None
+        record = _record(row) if row else None
+        self._note(telegram_id, record)
+        return record
 
     async def ensure(self, record: SubscriberRecord) -> SubscriberRecord:
         """INSERT ... ON CONFLICT DO NOTHING for the user and the subscriber, then read what is stored.
@@ -98,7 +124,9 @@ class SqlSubscribers:
             row = (await session.execute(
                 select(Subscriber).where(Subscriber.telegram_id == record.telegram_id))).scalar_one()
             await session.commit()
-            return _record(row)
+        stored = _record(row)
+        self._note(stored.telegram_id, stored)
+        return stored
 
     async def save(self, record: SubscriberRecord) -> bool:
         statement = (
@@ -109,7 +137,10 @@ class SqlSubscribers:
         async with self._sessions() as session:
             result = cast(CursorResult[Any], await session.execute(statement))
             await session.commit()
-            return result.rowcount == 1
+        saved = result.rowcount == 1
+        if saved:
+            self._note(record.telegram_id, record)
+        return saved
 
     async def select(self, which: SubscriberFilter) -> list[SubscriberRecord]:
         query = select(Subscriber).order_by(Subscriber.id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,11 @@ from bot.storage.models import Question, User
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+
+
+def new_question_id() -> int:
+    """A question's id, made here rather than by the database: random, positive, within 63 bits."""
+    return secrets.randbits(62) + 1
 
 
 class WriteBehind:
@@ -37,13 +43,27 @@ class WriteBehind:
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
 
-    def question(self, question: LoggedQuestion) -> None:
+    def question(self, question: LoggedQuestion) -> int:
+        """Queue the question for the next batch; returns the id it will have."""
+        question_id = new_question_id()
         if len(self._questions) < self._max_pending:
             self._questions.append({
-                "text": question.text, "lang": question.lang, "outcome": str(question.outcome),
+                "id": question_id, "text": question.text, "lang": question.lang, "outcome": str(question.outcome),
                 "topic_id": question.topic_id, "score": question.score, "asked_at": self._clock(),
+                "chosen_topic": None, "rejected": False,
             })
         self._wake()
+        return question_id
+
+    async def amend(self, question_id: int, **values: object) -> bool:
+        """Change a question still waiting for its batch; False when it is not waiting (written already,
+        or never queued), so the caller updates the stored row. Waits for a batch being written."""
+        async with self._lock:
+            for row in self._questions:
+                if row["id"] == question_id:
+                    row.update(values)
+                    return True
+            return False
 
     def seen(self, telegram_id: int, telegram_language: str | None) -> None:
         now = self._clock()

@@ -32,6 +32,9 @@ MAX_RETRY_AFTER = 5.0  # wait at most this long for Telegram's flood control bef
 # A timed-out request may have reached Telegram all the same; a rare duplicate beats a lost answer.
 SEND_ATTEMPTS = 3
 SEND_BACKOFF = (0.5, 1.5)
+# With more updates than this in hand the process is busy: a late reply is late because of the queue,
+# and "typing…" requests would only lengthen it, so they are skipped.
+BUSY_UPDATES = 8
 
 
 class BotData:
@@ -142,9 +145,11 @@ async def safe_answer_callback(update: Update, text: str | None = None) -> None:
 
 @contextlib.asynccontextmanager
 async def typing(context: Context, chat_id: int, after: float = 0.6) -> AsyncIterator[None]:
-    """Show "typing…" only when the reply takes longer than `after` seconds."""
+    """Show "typing…" only when the reply takes longer than `after` seconds and the process is not busy."""
     async def show() -> None:
         await asyncio.sleep(after)
+        if getattr(context.application.update_processor, "pending", 0) > BUSY_UPDATES:
+            return
         with contextlib.suppress(TelegramError):
             await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
 

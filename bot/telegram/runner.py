@@ -49,6 +49,8 @@ async def poll(settings: Settings, stop: asyncio.Event | None = None, *, poll_ti
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     async with build_services(settings) as services:
+        # Telegram serves getUpdates to one client only: this process alone sees sign-up steps opened.
+        await services.store.subscribers.track_open_steps()
         application = build_application(services)
         async with application:
             await application.start()

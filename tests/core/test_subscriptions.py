@@ -56,6 +56,9 @@ class FakeSubscribers:
         await asyncio.sleep(0)  # let concurrent callers interleave, as a database would
         return self.rows.get(telegram_id)
 
+    def may_await_step(self, telegram_id: int) -> bool:
+        return True  # like a repository that does not track open steps: always ask
+
     async def ensure(self, record: SubscriberRecord) -> SubscriberRecord:
         return self.rows.setdefault(record.telegram_id, replace(record, revision=0))
 

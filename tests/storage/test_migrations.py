@@ -32,7 +32,7 @@ async def test_migrations_create_the_tables_and_record_the_head_revision(databas
     await upgrade(database_url)
 
     assert await _tables(database_url) >= TABLES
-    assert await current_revision(database_url) == head_revision() == "0004"
+    assert await current_revision(database_url) == head_revision() == "0005"
 
 
 async def test_upgrading_twice_is_a_no_op_that_keeps_the_data(database_url: str) -> None:
