@@ -198,3 +198,26 @@ async def test_naive_datetimes_are_refused(store: Store) -> None:
 
     with pytest.raises(StatementError, match="naive datetime"):
         await naive_clock.questions.record(_question())
+
+
+async def test_a_batched_question_has_its_id_before_it_is_written(store: Store) -> None:
+    question_id = store.questions.record_later(_question("Qu'est-ce qu'une ville apprenante ?", "suggest"))
+    assert await store.questions.recent(10) == []  # not written yet
+
+    await store.questions.record_choice(question_id, "membership")  # tapped before the batch was written
+    await store.flush()
+
+    (logged,) = await store.questions.recent(10)
+    assert (logged.id, logged.chosen_topic) == (question_id, "membership")
+    await store.questions.record_rejection(question_id)  # and after it was written
+    (logged,) = await store.questions.recent(10)
+    assert logged.rejected
+
+
+async def test_question_ids_are_distinct_and_fit_in_a_signed_64_bit_column(store: Store) -> None:
+    ids = [store.questions.record_later(_question(f"question {n}")) for n in range(500)]
+    ids.append(await store.questions.record(_question("written at once")))
+    await store.flush()
+
+    assert len(set(ids)) == len(ids) and all(0 < i < 2**63 for i in ids)
+    assert {q.id for q in await store.questions.recent(1000)} == set(ids)

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from sqlalchemy import func, select
 
-from bot.core.ports import Channel, SubscriberFilter, SubscriberRecord, SubscriberStatus
+from bot.core.ports import Awaiting, Channel, SubscriberFilter, SubscriberRecord, SubscriberStatus
 from bot.core.subscriptions import Subscriptions
 from bot.mail import email_check
 from bot.storage.database import Database
@@ -92,3 +92,32 @@ async def test_erase_leaves_no_row_naming_the_user(store: Store, clock: FakeCloc
         assert await rows(store.database, model, 7004) == 0, model.__tablename__
     assert await rows(store.database, User, 7005) == 1
     assert not await subscriptions.forget(7004)
+
+
+async def test_a_polling_process_knows_without_reading_who_has_a_sign_up_step_open(
+        store: Store, clock: FakeClock) -> None:
+    other_process = Store(store.database, clock)  # a step opened before this process started
+    await service(other_process, clock).consent(7101, "fr")
+    await service(other_process, clock).ask_for(7101, Awaiting.EMAIL)
+    await store.subscribers.track_open_steps()
+    subscriptions = service(store, clock)
+
+    assert store.subscribers.may_await_step(7101)
+    assert not store.subscribers.may_await_step(7102)  # no read needed: a question
+    assert await subscriptions.handle_text(7102, "what is a learning city?") is None
+
+    await subscriptions.consent(7102, "en")
+    await subscriptions.ask_for(7102, Awaiting.ORGANISATION)
+    assert store.subscribers.may_await_step(7102)
+    result = await subscriptions.handle_text(7102, "City of Espoo")
+    assert result is not None and result.subscriber is not None and result.subscriber.organisation == "City of Espoo"
+    assert not store.subscribers.may_await_step(7102)  # the step is done: questions again
+
+    await subscriptions.ask_for(7102, Awaiting.EMAIL)
+    await service(other_process, clock).leave_step(7102)  # closed elsewhere (staff tools, another process)
+    assert await subscriptions.handle_text(7102, "how do we join?") is None  # one read finds it closed
+    assert not store.subscribers.may_await_step(7102)
+
+
+async def test_without_tracking_every_user_may_have_a_step_open(store: Store) -> None:
+    assert store.subscribers.may_await_step(7103)  # webhook instances share steps: they always read
