@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dtm
 import logging
-from collections.abc import Sequence
-from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
@@ -14,7 +11,6 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
-    ExtBot,
     MessageHandler,
     TypeHandler,
     filters,
@@ -35,6 +31,7 @@ from bot.telegram.context import (
 )
 from bot.telegram.guards import CountingUpdateProcessor, limit_flood, note_update, timed
 from bot.telegram.keyboards import newsletter_pattern
+from bot.telegram.lcbot_bot import LcbotBot
 from bot.telegram.transport import AiohttpRequest, NotingRequest
 
 log = logging.getLogger(__name__)
@@ -43,49 +40,13 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 
-class TolerantBot(ExtBot[None]):
-    """An ExtBot whose getUpdates skips a payload it cannot parse instead of failing the whole batch.
-
-    python-telegram-bot parses a batch at once: one update of an unexpected shape would make every
-    poll fail and stall the bot. The bad update becomes an empty Update with its id, so the offset
-    moves on, and it is logged.
-    """
-
-    async def get_updates(
-        self,
-        offset: int | None = None,
-        limit: int | None = None,
-        timeout: Any = None,  # noqa: ASYNC109 -- python-telegram-bot's signature
-        allowed_updates: Sequence[str] | None = None,
-        **kwargs: Any,
-    ) -> tuple[Update, ...]:
-        read_timeout = kwargs.pop("read_timeout", None)
-        base = read_timeout if isinstance(read_timeout, int | float) else (self._request[0].read_timeout or 0)
-        wait = timeout.total_seconds() if isinstance(timeout, dtm.timedelta) else (timeout or 0)
-        data = {"timeout": timeout, "offset": offset, "limit": limit, "allowed_updates": allowed_updates}
-        result = await self._post("getUpdates", data, read_timeout=base + wait, **kwargs)
-        updates = []
-        for raw in result or ():
-            try:
-                update = Update.de_json(raw, self)
-            except Exception:
-                update_id = raw.get("update_id") if isinstance(raw, dict) else None
-                log.warning("skipping update %s: python-telegram-bot cannot parse it", update_id, exc_info=True)
-                if not isinstance(update_id, int):
-                    continue
-                update = Update(update_id)
-            self.insert_callback_data(update)
-            updates.append(update)
-        return tuple(updates)
-
-
 def build_application(services: Services, *, updater: bool = True) -> LcbotApplication:
     settings = services.settings
     # Replies and admin-started broadcasts share one pacer: each reply takes a broadcast slot.
     broadcasts = BroadcastJobs(services)
     if not settings.token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
-    bot = TolerantBot(
+    bot = LcbotBot(
         settings.token,
         base_url=settings.telegram_api_url,
         request=NotingRequest(broadcasts.pacer.note_send, connection_pool_size=64, connect_timeout=10,

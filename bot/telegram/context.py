@@ -7,7 +7,7 @@ import contextlib
 import logging
 import warnings
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from telegram import LinkPreviewOptions, Message, Update, User
 from telegram.constants import ChatAction, ChatType, ParseMode
@@ -20,7 +20,8 @@ from bot.core.assistant import Asker
 from bot.core.markup import split_message
 from bot.i18n import Translator
 from bot.replies import Reply
-from bot.telegram.keyboards import markup
+from bot.telegram.keyboards import keyboard_json, markup
+from bot.telegram.lcbot_bot import LcbotBot
 
 if TYPE_CHECKING:
     from bot.telegram.broadcasts import BroadcastJobs
@@ -75,15 +76,13 @@ def is_private(update: Update) -> bool:
     return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
 
 
-async def send(message: Message, reply: Reply, question_id: int | None = None) -> Message | None:
+async def send(message: Message, reply: Reply, question_id: int | None = None) -> None:
     """Send a reply under Telegram's limits: split below 4,096 characters, buttons on the last part."""
+    bot = cast(LcbotBot, message.get_bot())
     parts = split_message(reply.text)
-    sent: Message | None = None
     for number, part in enumerate(parts, start=1):
-        keyboard = markup(reply, question_id) if number == len(parts) else None
-        sent = await with_telegram_retries(lambda p=part, k=keyboard: message.reply_html(  # type: ignore[misc]
-            p, reply_markup=k, link_preview_options=NO_PREVIEW, do_quote=False))
-    return sent
+        keyboard = keyboard_json(reply, question_id) if number == len(parts) else None
+        await with_telegram_retries(lambda p=part, k=keyboard: bot.send_reply(message, p, k))  # type: ignore[misc]
 
 
 def retry_after_seconds(error: RetryAfter) -> float:

@@ -7,6 +7,7 @@ no longer exists, decodes to None and the user gets "this menu has expired" inst
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -77,3 +78,11 @@ def markup(reply: Reply, question_id: int | None = None) -> InlineKeyboardMarkup
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(b.label, callback_data=encode(b, question_id)) for b in row] for row in reply.buttons]
     )
+
+
+def keyboard_json(reply: Reply, question_id: int | None = None) -> dict[str, Any] | None:
+    """The same buttons as the Bot API's JSON, for `LcbotBot.send_reply` (no python-telegram-bot objects)."""
+    if not reply.buttons:
+        return None
+    return {"inline_keyboard": [[{"text": b.label, "callback_data": encode(b, question_id)} for b in row]
+                                for row in reply.buttons]}
