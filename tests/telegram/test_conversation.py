@@ -137,6 +137,19 @@ async def test_in_a_group_the_bot_speaks_only_when_addressed(bot: RunningBot) ->
     assert by_reply["text"]
 
 
+async def test_in_a_forum_topic_the_answer_stays_in_that_topic(bot: RunningBot) -> None:
+    forum = -100600
+    update = bot.api.text_message("@lcbot_test_bot how can my city join?", chat_id=forum, chat_type="supergroup")
+    update["message"].update(message_thread_id=77, is_topic_message=True)
+    update["message"]["chat"]["is_forum"] = True
+    bot.api.push_update(update)
+    await bot.api.wait_for_messages(forum, 1, timeout=10)
+
+    [call] = [c for c in bot.api.calls_to("sendMessage") if c.params["chat_id"] == forum]
+    assert call.params["message_thread_id"] == 77
+    assert "apply" in call.params["text"].lower() or "join" in call.params["text"].lower()
+
+
 async def test_a_photo_sticker_or_voice_message_gets_a_text_only_hint(bot: RunningBot) -> None:
     for build in (bot.api.photo_message, bot.api.sticker_message, bot.api.voice_message):
         before = len(bot.api.messages_to(1001))
