@@ -51,11 +51,12 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
-            # Created here, inside the running loop; no cookies, no proxy from the environment.
+            # Created here, inside the running loop. No cookies; HTTPS_PROXY and friends are honoured, as
+            # python-telegram-bot's httpx transport honours them.
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=self._pool_size),
                 cookie_jar=aiohttp.DummyCookieJar(), headers={"User-Agent": self.USER_AGENT},
-                skip_auto_headers=("Accept-Encoding",),
+                skip_auto_headers=("Accept-Encoding",), trust_env=True,
             )
 
     async def shutdown(self) -> None:
