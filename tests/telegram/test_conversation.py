@@ -212,3 +212,32 @@ def _faq() -> Faq:
 
 def _plain(html: str) -> str:
     return " ".join(to_plain(html).replace("\u2068", "").replace("\u2069", "").split())
+
+
+async def test_a_reply_that_takes_time_shows_typing_first(database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs a database that can be made slow on purpose: PostgreSQL's table locks")
+    async with running_bot(database_url) as bot:
+        await bot.say("/language", user_id=1201)  # the user exists; their saved language is read below
+        database = Database(database_url)
+        try:
+            async with database.engine.connect() as connection:
+                # A slow database: the saved language (read for a message whose language is unclear)
+                # waits behind this lock for a second.
+                await connection.exec_driver_sql("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")  # until commit
+                bot.api.push_update(bot.api.text_message("GNLC?", user_id=1201))
+                await bot.api.wait_for_calls("sendChatAction", 1, timeout=5)
+                await connection.commit()
+            await bot.api.wait_for_messages(1201, 2, timeout=10)
+        finally:
+            await database.close()
+
+    typing_call = bot.api.calls_to("sendChatAction")[0]
+    answer = [c for c in bot.api.calls_to("sendMessage") if c.params["chat_id"] == 1201][-1]
+    assert typing_call.params["action"] == "typing" and typing_call.time < answer.time
+    assert "GNLC" in answer.params["text"] or "Learning Cities" in answer.params["text"]
+
+
+async def test_a_quick_reply_shows_no_typing(bot: RunningBot) -> None:
+    await bot.say("What is a learning city?", user_id=1202)
+    assert bot.api.calls_to("sendChatAction") == []
