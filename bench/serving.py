@@ -1,9 +1,14 @@
 """The serving process: time to ready, resident memory, and webhook requests per second.
 
     .venv/bin/python -m bench.serving [--requests 3000] [--concurrency 32] [--seconds 30] [--database-url URL]
+                                      [--cold] [--polling]
 
 Starts the Bot API stand-in in its own process, then the real `lcbot run --webhook` as a subprocess
-(a fresh SQLite file unless --database-url). Ready = /healthz answers 200, timed from the spawn.
+(a fresh SQLite file unless --database-url). Ready = /healthz answers 200, timed from the spawn. The
+timed start is a restart: a first start, untimed, has left the FAQ index and the compiled catalogs in the
+run's own cache folder (LCBOT_CACHE_DIR); --cold times that first start instead (the first after a FAQ
+or code change). --polling times `lcbot run` (long polling) instead, up to its answer to a question
+waiting at the stand-in, and stops there (no webhook load).
 Memory = VmRSS (now) and VmHWM (peak) from /proc, idle after start and again after the load.
 Load = text-message updates POSTed to /telegram with the secret header by an httpx client on 127.0.0.1,
 `--concurrency` at a time, up to `--requests` or `--seconds`: acknowledged requests/s (what Telegram
@@ -84,6 +89,23 @@ async def wait_ready(client: httpx.AsyncClient, url: str, process: subprocess.Po
     raise SystemExit(f"lcbot was not ready within {limit} s")
 
 
+async def wait_started(client: httpx.AsyncClient, args: argparse.Namespace, url: str, api: str,
+                       process: subprocess.Popen[bytes], started: float, *, user_id: int) -> float:
+    """Seconds from `started` to ready: /healthz 200 (webhook), or the answer to a question asked before
+    the start, which the first getUpdates fetches (polling)."""
+    if not args.polling:
+        return await wait_ready(client, url, process, started)
+    (await client.post(f"{api}/__control/updates", json=update(user_id, user_id, QUESTIONS[0]))).raise_for_status()
+    while time.perf_counter() - started < 60:
+        if process.poll() is not None:
+            raise SystemExit(f"lcbot exited with {process.returncode} before it answered")
+        messages = (await client.get(f"{api}/__control/messages", params={"chat_id": user_id})).json()["result"]
+        if messages:
+            return time.perf_counter() - started
+        await asyncio.sleep(0.005)
+    raise SystemExit("lcbot did not answer within 60 s")
+
+
 async def load(client: httpx.AsyncClient, url: str, requests: int, concurrency: int, seconds: float,
                first_id: int) -> tuple[int, float, list[float], int]:
     """POST updates until `requests` are sent or `seconds` pass; (sent, elapsed, latencies in ms, failures)."""
@@ -120,23 +142,42 @@ async def main_async(args: argparse.Namespace) -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LCBOT_", "TELEGRAM_"))}
     env.update(TELEGRAM_BOT_TOKEN=token, LCBOT_TELEGRAM_API_URL=base_url, LCBOT_WEBHOOK_URL=url,
                LCBOT_WEBHOOK_SECRET=SECRET, LCBOT_LISTEN=f"127.0.0.1:{port}", LCBOT_LOG_LEVEL="WARNING",
-               LCBOT_FAQ_WATCH_SECONDS="0", PYTHONPATH=str(ROOT),
+               LCBOT_FAQ_WATCH_SECONDS="0", PYTHONPATH=str(ROOT), LCBOT_CACHE_DIR=f"{folder.name}/cache",
                LCBOT_DATABASE_URL=args.database_url or f"sqlite:///{folder.name}/bench.db")
+    command = [sys.executable, "-m", "bot", "run", *([] if args.polling else ["--webhook"])]
     limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
         if not args.database_url:  # migrate first, so "ready" times a restart, not the first-ever schema build
             subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"],  # noqa: ASYNC221 -- before timing
                            env=env, cwd=folder.name, check=True, stdout=subprocess.DEVNULL)
+        if not args.cold:  # an untimed first start fills the cache folder, as before any restart
+            first = subprocess.Popen(command, env=env, cwd=folder.name)  # noqa: ASYNC220 -- stopped right below
+            try:
+                await wait_started(client, args, url, api, first, time.perf_counter(), user_id=1)
+                # Not the very instant after: the start's chores (question-log trim, update-log prune) query
+                # the database at once, and a SIGTERM cancelling one mid-query logs a harmless ERROR.
+                await asyncio.sleep(0.5)
+            finally:
+                first.send_signal(signal.SIGTERM)
+                first.wait(timeout=30)
         started = time.perf_counter()
         bot = subprocess.Popen(  # noqa: ASYNC220 -- a plain child whose pid /proc is read for
-            [sys.executable, "-m", "bot", "run", "--webhook"], env=env, cwd=folder.name)
+            command, env=env, cwd=folder.name)
         try:
-            ready = await wait_ready(client, url, bot, started)
+            ready = await wait_started(client, args, url, api, bot, started, user_id=2)
             idle_rss, idle_hwm = memory_mb(bot.pid)
-            print(f"time to ready (spawn → /healthz 200): {ready:.2f} s   (bar ≤ {MAX_READY_S} s); "
+            what = "first answer (polling)" if args.polling else "/healthz 200"
+            cache = "empty cache: FAQ index built" if args.cold else "FAQ index cached"
+            print(f"time to ready (spawn → {what}, {cache}): {ready:.2f} s   (bar ≤ {MAX_READY_S} s); "
                   f"CPU used meanwhile {cpu_seconds(bot.pid):.2f} s; load average {os.getloadavg()[0]:.1f} "
                   f"on {os.cpu_count()} CPUs")
             print(f"resident memory after start: VmRSS {idle_rss:.1f} MB, VmHWM {idle_hwm:.1f} MB")
+            if args.polling:
+                bot.send_signal(signal.SIGTERM)
+                code = bot.wait(timeout=30)
+                ok = ready <= MAX_READY_S and idle_hwm <= MAX_RSS_MB and code == 0
+                print("bars met (ready, memory after start)" if ok else "bars NOT met")
+                return 0 if ok else 1
 
             # Update ids unique across runs: a reused database remembers the ids it took (and drops repeats).
             base = int(time.time() * 1000) % 10**12 * 100
@@ -184,6 +225,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=30, help="stop the load after this long")
     parser.add_argument("--database-url", help="default: a fresh SQLite file; e.g. postgresql://postgres@127.0.0.1/x")
+    parser.add_argument("--cold", action="store_true", help="time a first start (empty cache folder)")
+    parser.add_argument("--polling", action="store_true", help="time `lcbot run` (polling) up to its first answer")
     sys.exit(asyncio.run(main_async(parser.parse_args())))
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
 from pydantic import ValidationError
 
+from bot import faq_cache
 from bot.config import Settings, bundled, load_settings
 from bot.core.answering import Question
 from bot.core.language import is_valid_tag, negotiate
@@ -172,9 +175,30 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    from bot.telegram.runner import run_bot
+    if settings.faq_dir.is_dir():  # a first start after a FAQ or code change: the index is built meanwhile
+        faq_cache.build_in_background(faq_cache.cache_dir_for(settings.cache_dir), settings.faq_dir,
+                                      settings.default_language)
+    with imports_frozen():  # the Telegram, database and web layers: most of the start-up time
+        from bot.telegram.runner import run_bot
+
+        if args.webhook:
+            from bot import webhook_server  # noqa: F401 -- imported by run_bot; here, while the collector rests
 
     return run_bot(settings, webhook=args.webhook)
+
+
+@contextmanager
+def imports_frozen() -> Iterator[None]:
+    """Pause the cyclic garbage collector while modules are imported, then freeze what they created (see
+    bot/__main__.py): it lives as long as the process, so walking it, then or later, only costs time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 def cmd_faq(args: argparse.Namespace, settings: Settings) -> int:

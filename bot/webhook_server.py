@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import re
 import signal
@@ -114,6 +115,9 @@ async def serve_webhook(settings: Settings, stop: asyncio.Event | None = None, *
     async with build_services(settings) as services:
         application = build_application(services, updater=False)
         app = build_webhook_app(application, services, secret, services.updates)
+        # As in polling (bot/telegram/runner.py): what start-up built (the FAQ index, catalogs, handlers)
+        # lives as long as the process; frozen, it is no longer walked by every full collection.
+        gc.freeze()
         config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", server_header=False,
                                 timeout_graceful_shutdown=5, timeout_keep_alive=30)
         server = _Uvicorn(config)
