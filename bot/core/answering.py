@@ -57,28 +57,33 @@ class Answerer:
         scripts = self.detector.scripts(text)
         detected = self.detector.detect(text, scripts)
         lang = self.policy.choose(detected, question.saved_lang, question.telegram_lang)
-        match = self.index.match(text, self._search_order(self.detector.candidates(text, scripts), detected, lang),
-                                 self._typo_languages(detected, lang))
+        preferred = (self.policy.preferred(question.saved_lang, question.telegram_lang)
+                     if question.saved_lang or question.telegram_lang else None)
+        match = self.index.match(text, self._search_order(self.detector.candidates(text, scripts), detected, lang,
+                                                          preferred),
+                                 self._typo_languages(detected, lang, preferred))
         return Answer(match.kind, match.topic_id, lang, match.score, match.suggestions, detected)
 
     def match_in(self, text: str, lang: str) -> Match:
         """Match within one language only (used by the FAQ check for colliding variants)."""
         return self.index.match(text, [lang], [lang])
 
-    def _search_order(self, candidates: list[str], detected: Detection, lang: str) -> list[str]:
+    def _search_order(self, candidates: list[str], detected: Detection, lang: str,
+                      preferred: str | None = None) -> list[str]:
         """Languages to match in, the likeliest first: when the language is clear, it and the reply
-        language; otherwise every language written in the text's script."""
+        language; otherwise every language written in the text's script. The user's own language
+        (/language, else Telegram's) is tried too: a short message can look like another language."""
         sure = detected.lang is not None and detected.confidence >= self.policy.threshold
         order: list[str] = []
         # Even when the language is clear, English terms are common in any Latin-script question
         # ("Gibt es eine Membership Fee?"): English is tried too, and kept if it knows enough words.
         lingua_franca = (self.faq.source_language,) if sure else candidates
-        for code in (detected.lang, lang, *lingua_franca):
+        for code in (detected.lang, lang, *lingua_franca, preferred):
             if code and code not in order and code in self.index.languages:
                 order.append(code)
         scripts = {script_languages(code) for code in candidates}
         return [code for code in order if not scripts or script_languages(code) in scripts]
 
     @staticmethod
-    def _typo_languages(detected: Detection, lang: str) -> list[str]:
-        return [code for code in (detected.lang, lang) if code]
+    def _typo_languages(detected: Detection, lang: str, preferred: str | None = None) -> list[str]:
+        return list(dict.fromkeys(code for code in (detected.lang, lang, preferred) if code))

@@ -1,21 +1,32 @@
 """Fuzzy matching of a message against every question variant of every FAQ entry.
 
 Each language has an index built once at load: question variants as sets of weighted tokens (weight =
-inverse topic frequency), an inverted index from token to variants, and the vocabulary bucketed by length
-for typo correction. A query is analysed per candidate language; typos are corrected to the nearest
-vocabulary token (Levenshtein, 1 edit for short words, 2 for long ones); each touched variant gets a
-precision/recall score (how much of the query it explains, how much of it the query covers). The best
-topic wins when it is both high and clearly ahead of any unrelated topic.
+inverse topic frequency), an inverted index from token to variants, the vocabulary bucketed by length for
+typo correction, and how typical each token is of each topic (Naive Bayes). A message is read in its
+likeliest languages:
+
+- typos are corrected to the nearest word the FAQ uses (OSA distance, 1 edit for short words, 2 for long
+  ones, never the first letter); a Chinese character typed for a homophone is replaced when the character
+  that fits both neighbours makes a run the variants often write;
+- a word this language does not know but another does ("Gibt es eine membership fee?") is read in that
+  language, and the two readings are weighed by the share of the message each one reads;
+- a long message is read whole, and once per sentence that asks, the other sentences counting as
+  context (they can tip the balance between close topics, never dilute the question).
+
+Each touched variant gets a precision/recall score (how much of the message it explains, how much of it
+the message covers); a topic takes its best variant's score, a little of its second best's, and the share of
+the message its words explain. The best topic is answered when it is both high and clearly ahead of any
+unrelated topic, or high, explaining nearly all of the message and also the likeliest by Naive Bayes.
 
 Cost per query: analysis is linear in the message length; scoring is linear in the postings of the query's
-tokens, i.e. it grows with the number of variants sharing a word with the query, not with the FAQ's size.
-Typo correction looks only at vocabulary words of similar length.
+tokens plus a few vector operations over the variants of the languages read (numpy), so it grows slowly
+with the FAQ's size. Typo correction looks only at vocabulary words of similar length.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -24,7 +35,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.core.faq import Faq
-from bot.core.text import OUTSIDE, Analyzer, is_han, sentences, unique
+from bot.core.text import OUTSIDE, Analyzer, clauses, fold, han_bigrams, is_han, is_question, unique, words
 
 MAX_QUERY_CHARS = 1_000
 MAX_SEGMENTS = 6
@@ -32,6 +43,13 @@ HAN_UNKNOWN = 0.35  # weight of an unknown Chinese bigram, relative to an unknow
 OUTSIDE_PENALTY = 3.0  # a phrase naming another subject weighs like three unknown words
 MAX_LANGUAGES = 3  # languages matched in when the message's language is unclear
 MAX_CORRECTIONS = 8  # typo corrections tried per message: a long message of unknown names stays cheap
+SECOND_SHARE = 0.4  # share of a topic's second-best variant in its score: two fitting variants beat one lucky one
+NB_ALPHA = 1.0  # Naive Bayes smoothing (see LanguageIndex.values)
+HAN_TYPO_EVIDENCE = 5  # how many variants must write a three-character run for a typo to be read as it
+CONTEXT_WEIGHT = 0.2  # weight of a sentence around the question (who asks, why) relative to the question
+
+
+Parts = Sequence[tuple[str, float, float]]  # (sentence, weight of its words, their weight in the total)
 
 
 class MatchKind(StrEnum):
@@ -51,14 +69,30 @@ class Match:
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    # Calibrated on eval/ (lcbot eval): a confident wrong answer is the failure to avoid.
-    answer: float = 0.66  # at least this, and ahead of unrelated topics by `margin`
-    margin: float = 0.08
+    # Calibrated by cross-validation on the FAQ's own variants (each fifth matched against the rest, also
+    # with typos: confident wrong answers about 2 %) and on out-of-scope questions written apart from the
+    # FAQ and from eval/; `lcbot eval` checks the result. A confident wrong answer is the failure to avoid.
+    answer: float = 0.69  # at least this, and ahead of unrelated topics by `margin`
+    margin: float = 0.06
     lead_answer: float = 0.56  # or at least this, and far ahead of any unrelated topic
-    lead_margin: float = 0.20
+    lead_margin: float = 0.12
     sure: float = 0.97  # this high answers even when another topic is close
+    # or at least this, nearly all of the message explained by the topic's words, and the topic the likeliest
+    # by how typical the message's words are of each topic (Naive Bayes) too, with at least `typical_support`
+    typical_answer: float = 0.50
+    typical_explained: float = 0.72
+    typical_support: float = 0.20
     suggest: float = 0.36  # below: fallback
     max_suggestions: int = 3
+
+
+@dataclass(slots=True)
+class Query:
+    """A message read in one language (see LanguageIndex.query)."""
+
+    tokens: dict[str, float]  # vocabulary token -> weight when a variant has it (sentence weight x similarity)
+    total: float  # the message's weight: its known tokens' and its unknown words'
+    routed: dict[str, Parts]  # words left to other languages, by language
 
 
 @dataclass(slots=True)
@@ -79,7 +113,7 @@ class LanguageIndex:
     idf: dict[str, float] = field(default_factory=dict)
     stems: frozenset[str] = frozenset()  # every stem of the variants, before synonyms are merged
     unknown_weight: float = 1.0
-    beta: float = 0.6  # < 1: explaining the whole message weighs more than covering the whole variant
+    beta: float = 0.8  # < 1: explaining the whole message weighs more than covering the whole variant
     blend: float = 0.3  # share of the topic-level coverage in the score
     topics_of: dict[str, frozenset[int]] = field(default_factory=dict)
     # The same, as arrays for numpy: variants sorted by topic, each token's variants and topics.
@@ -87,25 +121,50 @@ class LanguageIndex:
     variant_total: np.ndarray = field(default_factory=lambda: np.zeros(0))
     topic_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     topic_of_start: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    variant_slot: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # variant -> its topic's
     token_variants: dict[str, np.ndarray] = field(default_factory=dict)
     token_topics: dict[str, np.ndarray] = field(default_factory=dict)
-    _by_length: dict[int, list[str]] = field(default_factory=dict)
+    token_typical: dict[str, np.ndarray] = field(default_factory=dict)  # log-odds of a word in each of its topics
+    topic_base: np.ndarray = field(default_factory=lambda: np.zeros(0))  # a topic's log-probability of any word
+    slots: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # topic -> FaqIndex order
+    _by_length: dict[int, list[str]] = field(default_factory=dict)  # the variants' words, by length
+    _stems_by_length: dict[int, list[str]] = field(default_factory=dict)
+    _surface: dict[str, str] = field(default_factory=dict)
+    _seen_in: dict[str, int] = field(default_factory=dict)
+    _han_pairs: dict[str, int] = field(default_factory=dict)  # Chinese character pairs the variants write
+    # Three characters the variants write, by the first and the last: the middle one, how often.
+    _han_middle: dict[str, dict[str, int]] = field(default_factory=dict)
     _corrections: dict[str, tuple[str, float] | None] = field(default_factory=dict)
 
     @classmethod
     def build(cls, analyzer: Analyzer, questions: Iterable[tuple[str, str]]) -> LanguageIndex:
         """`questions`: (topic id, question variant) pairs."""
+        questions = list(questions)
+        analyzer.learn(question for _, question in questions)
         topic_ids: list[str] = []
         topic_pos: dict[str, int] = {}
         raw: list[tuple[int, list[str]]] = []
         doc_freq: dict[str, set[int]] = {}
         stems: set[str] = set()
+        surface: dict[str, str] = {}  # each folded word the variants use -> its stem, for typo correction
+        seen_in: dict[str, int] = {}  # how many variants use each word: a typo more likely meant a common one
+        han_pairs: dict[str, int] = {}  # each pair of Chinese characters the variants write, and how often
+        han_runs: list[str] = []
         for topic_id, question in questions:
+            for run in words(fold(question)):
+                if is_han(run) and len(run) > 1:
+                    han_runs.append(run)
+                    for pair in han_bigrams(run):
+                        han_pairs[pair] = han_pairs.get(pair, 0) + 1
             pos = topic_pos.setdefault(topic_id, len(topic_ids))
             if pos == len(topic_ids):
                 topic_ids.append(topic_id)
-            plain = analyzer.stems(question)
+            pairs = analyzer.pairs(question)
+            plain = [stem for _, stem in pairs]
             stems.update(plain)
+            for word, stem in dict(pairs).items():
+                surface.setdefault(word, stem)
+                seen_in[word] = seen_in.get(word, 0) + 1
             tokens = unique(analyzer.merge(plain))
             if not tokens:
                 continue
@@ -132,16 +191,39 @@ class LanguageIndex:
             starts = np.flatnonzero(np.r_[True, index.variant_topic[1:] != index.variant_topic[:-1]])
             index.topic_starts = starts
             index.topic_of_start = index.variant_topic[starts]
+            index.variant_slot = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(index.variants)]))
         index.token_variants = {t: np.array(numbers, dtype=np.int32) for t, numbers in postings.items()}
         index.token_topics = {t: np.array(sorted(topics), dtype=np.int32) for t, topics in doc_freq.items()}
+        # Naive Bayes: how typical each word is of each topic (the share of its variants using it).
+        variants_of = np.bincount(index.variant_topic, minlength=len(topic_ids)).astype(np.float64)
+        uses: dict[tuple[str, int], int] = {}
+        for pos, tokens in raw:
+            for token in tokens:
+                uses[token, pos] = uses.get((token, pos), 0) + 1
+        index.token_typical = {t: np.log1p(np.array([uses[t, pos] for pos in index.token_topics[t]]) / NB_ALPHA)
+                               for t in index.token_topics}
+        index.topic_base = np.log(NB_ALPHA / (variants_of + 2 * NB_ALPHA))
         for phrase, _ in analyzer.phrases:
             stems.update(phrase)
+        for word, stem in analyzer.phrase_words():
+            surface.setdefault(word, stem)
         index.stems = frozenset(stems)
+        index._surface = surface
+        index._seen_in = seen_in
         # Sorted: typo correction keeps the first of equally near words, so the pool's order must not
         # depend on the process's string hashing (else one question gets different answers after a restart).
+        for word in sorted(surface):
+            if not word.startswith("~") and not is_han(word) and not word.isdigit() and len(word) >= 3:
+                index._by_length.setdefault(len(word), []).append(word)
+        index._han_pairs = han_pairs
+        for run in han_runs:
+            for i in range(len(run) - 2):
+                a, b, c = run[i : i + 3]
+                counts = index._han_middle.setdefault(a + c, {})
+                counts[b] = counts.get(b, 0) + 1
         for token in sorted(index.stems):
             if not token.startswith("~") and not is_han(token) and len(token) >= 3:
-                index._by_length.setdefault(len(token), []).append(token)
+                index._stems_by_length.setdefault(len(token), []).append(token)
         return index
 
     def _arabic_clitic(self, stem: str) -> str:
@@ -166,100 +248,209 @@ class LanguageIndex:
                     return [known, tail]
         return []
 
-    def correct(self, token: str) -> tuple[str, float] | None:
-        """The vocabulary stem a typo most likely meant, with a similarity in 0..1."""
-        if token in self._corrections:
-            return self._corrections[token]
-        found: tuple[str, float] | None = None
-        if len(token) >= 4 and not is_han(token) and not token.isdigit() and not token.startswith("~"):
-            max_edits = 1 if len(token) < 7 else 2
-            pool = [w for n in range(len(token) - max_edits, len(token) + max_edits + 1)
-                    for w in self._by_length.get(n, ())]
-            best = process.extractOne(token, pool, scorer=OSA.distance, score_cutoff=max_edits)
-            if best is not None:
-                edits = best[1]
-                found = (best[0], 0.7 if edits > 1 else 0.85 if len(token) >= 6 else 0.75)
+    def correct(self, word: str, stem: str | None = None) -> tuple[str, float] | None:
+        """The vocabulary stem a typo most likely meant, with a similarity in 0..1.
+
+        The word as typed is compared with the words the variants use ("joing" is one letter from
+        "join", though its stem "jo" is two from "join"); then its stem with their stems. Of equally near
+        words, the one with the same first letter, then the most used, is taken.
+        """
+        key = word if stem is None or stem == word else f"{word}\x00{stem}"
+        if key in self._corrections:
+            return self._corrections[key]
+        found = self._nearest(word, self._by_length, self._surface.get)
+        if found is None and stem is not None and stem != word:
+            found = self._nearest(stem, self._stems_by_length, lambda s: s)
         if len(self._corrections) < 20_000:
-            self._corrections[token] = found
+            self._corrections[key] = found
         return found
 
-    def query(self, text: str, fuzzy: bool, known_elsewhere: frozenset[str] = frozenset()
-              ) -> tuple[dict[str, float], float]:
-        """The message as vocabulary tokens with their similarity, and its total weight."""
-        similarity: dict[str, float] = {}
-        unknown = 0.0
-        corrected: list[str] = []
+    def _han_typos(self, text: str) -> str:
+        """A Chinese character typed for another of the same sound ("学习形城市" for "学习型城市") makes the
+        character pairs around it unknown; the character that makes a three-character run the variants
+        write is taken instead ("习型城"), when the variants write it often enough to be a phrase rather than
+        a coincidence ("城市算是" is not "城市奖是"). Only between two characters: at the end of a phrase too
+        many characters would fit ("什么奖" is no typo for "什么时")."""
+        folded = fold(text)
+        chars = list(folded)
+        changed = False
+        for i, char in enumerate(chars):
+            if not is_han(char):
+                continue
+            before = chars[i - 1] if i > 0 and is_han(chars[i - 1]) else ""
+            after = chars[i + 1] if i + 1 < len(chars) and is_han(chars[i + 1]) else ""
+            if (before and before + char in self._han_pairs) or (after and char + after in self._han_pairs):
+                continue
+            if not (before and after) or char in self.analyzer.stopwords:
+                continue
+            options = self._han_middle.get(before + after, {})
+            likeliest = min(options, key=lambda c: (-options[c], c)) if options else None
+            if likeliest is not None and options[likeliest] >= HAN_TYPO_EVIDENCE:
+                chars[i] = likeliest
+                changed = True
+        return "".join(chars) if changed else text
+
+    def _nearest(self, token: str, by_length: dict[int, list[str]], stem_of: Callable[[str], str | None]
+                 ) -> tuple[str, float] | None:
+        if len(token) < 4 or is_han(token) or token.isdigit() or token.startswith("~"):
+            return None
+        max_edits = 1 if len(token) < 8 else 2
+        pool = [w for n in range(len(token) - max_edits, len(token) + max_edits + 1) for w in by_length.get(n, ())]
+        near = process.extract(token, pool, scorer=OSA.distance, score_cutoff=max_edits, limit=None)
+        if not near:
+            return None
+        # A typo seldom touches a word's first letter (but for a silent h: "amburgo"); without this,
+        # real words the FAQ does not use become words it does ("Eintritt", entrance, is not "Beitritt").
+        near = [hit for hit in near if hit[0][0] == token[0] or (hit[0][0] == "h" and hit[0][1:2] == token[0])]
+        if not near:
+            return None
+        best, edits, _ = min(near, key=lambda hit: (hit[1], -self._seen_in.get(hit[0], 0), hit[0]))
+        target = stem_of(best)
+        if target is None:
+            return None
+        return target, 0.7 if edits > 1 else 0.85 if len(token) >= 6 else 0.75
+
+    def query(self, parts: Parts, fuzzy: bool, known_elsewhere: frozenset[str] = frozenset(),
+              foreign: Callable[[str], str | None] | None = None) -> Query:
+        """The message as vocabulary tokens with their weight factor (typo similarity times the weight
+        of the sentence they are in), its total weight, and the words left to other languages.
+
+        `parts`: the message's sentences, each with the weight of its words when a variant shares them and
+        their weight in the message's total: (1, 1) for the question; (small, 0) for context around it,
+        which can tip the balance between topics the question hesitates between but never dilutes it.
+        `foreign`: the language that knows a word this one does not ("membership" in a German question).
+        """
+        found: dict[str, tuple[float, float, float]] = {}  # token -> (weight, weight in total, similarity)
+        routed: dict[str, Parts] = {}
         attempts = MAX_CORRECTIONS
-        for stem in self.analyzer.stems(text):
-            if stem not in self.stems and self.analyzer.language == "ar":
-                stem = self._arabic_clitic(stem)
-            if stem not in self.stems and self.analyzer.language == "de" and (parts := self._decompound(stem)):
-                corrected.extend(parts)
-                continue
-            if stem in self.stems or stem.startswith("~"):
-                corrected.append(stem)
-                continue
-            fix = None
-            if fuzzy and attempts and stem not in known_elsewhere:
-                attempts -= 1
-                fix = self.correct(stem)
-            if fix is not None:
-                corrected.append(fix[0])
-                similarity[fix[0]] = fix[1]
-            else:
-                corrected.append(stem)
+        for text, weight, in_total in parts:
+            corrected: list[str] = []
+            sure: list[float] = []  # 1, or the similarity of a typo correction
+            elsewhere: dict[str, list[str]] = {}
+            if fuzzy and self._han_pairs:
+                text = self._han_typos(text)
+            pairs = self.analyzer.pairs(text)
+            if self.analyzer.language == "ar":
+                pairs = [(word, stem if stem in self.stems else self._arabic_clitic(stem)) for word, stem in pairs]
+            phrased = self.analyzer.in_phrases([stem for _, stem in pairs]) if foreign is not None else set()
+            for position, (word, stem) in enumerate(pairs):
+                if stem not in self.stems and self.analyzer.language == "de" and (halves := self._decompound(stem)):
+                    corrected.extend(halves)
+                    sure.extend([1.0] * len(halves))
+                    continue
+                # A word this language knows only inside a synonym phrase ("network" of "global network of
+                # learning cities" in French) is better read by a language that uses it on its own.
+                if (stem not in self.idf and not stem.startswith("~") and not self.analyzer.is_synonym(stem)
+                        and position not in phrased and foreign is not None and (other := foreign(word)) is not None):
+                    elsewhere.setdefault(other, []).append(word)
+                    continue
+                if stem in self.stems or stem.startswith("~"):
+                    corrected.append(stem)
+                    sure.append(1.0)
+                    continue
+                fix = None
+                if fuzzy and attempts and word not in known_elsewhere:
+                    attempts -= 1
+                    fix = self.correct(word, stem)
+                corrected.append(fix[0] if fix else stem)
+                sure.append(fix[1] if fix else 1.0)
+            for other, foreign_words in elsewhere.items():
+                routed.setdefault(other, []).append((" ".join(foreign_words), weight, in_total))
+            for token, sim in self.analyzer.merge_with(corrected, sure):
+                before = found.get(token)
+                if before is None or (in_total, weight * sim) > (before[1], before[0] * before[2]):
+                    found[token] = (weight, in_total, sim)
         query: dict[str, float] = {}
         total = 0.0
-        for token in unique(self.analyzer.merge(corrected)):
-            weight = self.idf.get(token)
+        for token, (weight, in_total, sim) in found.items():
+            idf = self.idf.get(token)
             if token == OUTSIDE:
-                unknown += self.unknown_weight * OUTSIDE_PENALTY
+                total += self.unknown_weight * OUTSIDE_PENALTY * max(in_total, weight)
                 continue
-            if weight is None:
-                # A word another language knows is likely a foreign term, not a change of subject.
+            if idf is None:
                 # A word another language knows is likely a foreign term, not a change of subject; a Chinese
                 # bigram nobody wrote is mostly the seam between two words ("能加" in "才能加入").
-                unknown += self.unknown_weight * (0.4 if token in known_elsewhere else
-                                                  HAN_UNKNOWN if is_han(token) else 1.0)
+                total += in_total * self.unknown_weight * (0.4 if token in known_elsewhere else
+                                                           HAN_UNKNOWN if is_han(token) else 1.0)
                 continue
-            query[token] = similarity.get(token, 1.0)
-            total += weight
-        return query, total + unknown
+            query[token] = weight * sim
+            total += in_total * idf
+        return Query(query, total, routed)
 
-    def score(self, text: str, fuzzy: bool, known_elsewhere: frozenset[str] = frozenset(),
-              keep: int = 8) -> dict[str, float]:
-        """The `keep` best topics sharing a word with `text`: topic id -> score in 0..1.
+    def values(self, query: Query) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each topic's score in 0..1 for a query, in the order of `topic_of_start`; the share of the query
+        its variants' words explain; and the topic's Naive Bayes log-likelihood of the query's words.
 
         Vectorised: each query word adds its weight to the variants and topics containing it (numpy
         bincount), so the cost grows with the postings of the message's words, in C rather than Python.
         """
-        query, query_total = self.query(text, fuzzy, known_elsewhere)
-        if not query:
-            return {}
-        tokens = list(query)
-        gains = [self.idf[t] * query[t] for t in tokens]
+        tokens = list(query.tokens)
+        query_total = query.total
+        weights = np.fromiter(query.tokens.values(), dtype=np.float64, count=len(tokens))
+        gains = weights * np.fromiter((self.idf[t] for t in tokens), dtype=np.float64, count=len(tokens))
         variant_lists = [self.token_variants[t] for t in tokens]
         topic_lists = [self.token_topics[t] for t in tokens]
-        hit = np.bincount(np.concatenate(variant_lists),
-                          weights=np.repeat(gains, [len(a) for a in variant_lists]),
+        topic_hits = np.concatenate(topic_lists)
+        topic_lengths = [len(a) for a in topic_lists]
+        coverage = np.bincount(topic_hits, weights=np.repeat(gains, topic_lengths), minlength=len(self.topic_ids))
+        hit = np.bincount(np.concatenate(variant_lists), weights=np.repeat(gains, [len(a) for a in variant_lists]),
                           minlength=len(self.variants))
-        coverage = np.bincount(np.concatenate(topic_lists),
-                               weights=np.repeat(gains, [len(a) for a in topic_lists]),
-                               minlength=len(self.topic_ids))
+        # F-beta of precision min(hit, total) / total (context words add to hits, not to the total) and recall
+        # hit / variant total, which simplifies to (1 + b2) hit / (b2 variant total + max(hit, total)).
         b2 = self.beta * self.beta
-        precision = hit / query_total
-        recall = hit / self.variant_total
-        with np.errstate(invalid="ignore", divide="ignore"):
-            f_score = np.where(hit > 0, (1 + b2) * precision * recall / (b2 * precision + recall), 0.0)
+        f_score = (1 + b2) * hit / (b2 * self.variant_total + np.maximum(hit, query_total))
         topic_best = np.maximum.reduceat(f_score, self.topic_starts)
-        explained = coverage[self.topic_of_start] / query_total
+        if SECOND_SHARE:  # a topic whose second variant also fits is likelier than one lucky variant's
+            others = np.where(f_score >= topic_best[self.variant_slot], 0.0, f_score)
+            second = np.maximum.reduceat(others, self.topic_starts)
+            topic_best = (1 - SECOND_SHARE) * topic_best + SECOND_SHARE * second
+        explained = np.minimum(coverage[self.topic_of_start] / query_total, 1.0)
         values = (1 - self.blend) * topic_best + self.blend * explained
         values[explained <= 0] = 0.0
-        count = min(keep, int(np.count_nonzero(values)))
-        if count == 0:
+        typical = np.bincount(topic_hits, weights=np.concatenate([self.token_typical[t] for t in tokens])
+                              * np.repeat(weights, topic_lengths), minlength=len(self.topic_ids))
+        likelihood = typical + weights.sum() * self.topic_base
+        return values, explained, likelihood[self.topic_of_start]
+
+    def score(self, parts: Parts | str, fuzzy: bool, known_elsewhere: frozenset[str] = frozenset(),
+              keep: int = 8) -> dict[str, float]:
+        """The `keep` best topics sharing a word with the message: topic id -> score in 0..1."""
+        if isinstance(parts, str):
+            parts = [(parts, 1.0, 1.0)]
+        query = self.query(parts, fuzzy, known_elsewhere)
+        if not query.tokens or query.total <= 0:
             return {}
-        best = np.argpartition(-values, count - 1)[:count]
-        return {self.topic_ids[self.topic_of_start[i]]: float(values[i]) for i in best}
+        values, _, _ = self.values(query)
+        return {topic: value for topic, (value, _) in
+                top_topics(values, values, [self.topic_ids[i] for i in self.topic_of_start], keep).items()}
+
+
+def top_topics(values: np.ndarray, explained: np.ndarray, ids: Sequence[str], keep: int
+               ) -> dict[str, tuple[float, float]]:
+    """The `keep` best topics: id -> (score, share of the message explained)."""
+    count = min(keep, int(np.count_nonzero(values)))
+    if count == 0:
+        return {}
+    best = np.argpartition(-values, count - 1)[:count]
+    return {ids[i]: (float(values[i]), float(explained[i])) for i in best}
+
+
+_SCRIPT_OF_LANGUAGE = {"ar": "arabic", "zh": "han", "ru": "cyrillic"}
+
+
+def _script(lang: str) -> str:
+    return _SCRIPT_OF_LANGUAGE.get(lang, "latin")
+
+
+def _word_script(word: str) -> str:
+    first = word[0]
+    if is_han(first):
+        return "han"
+    if "\u0600" <= first <= "\u06ff":
+        return "arabic"
+    if "\u0400" <= first <= "\u04ff":
+        return "cyrillic"
+    return "latin"
 
 
 class FaqIndex:
@@ -274,8 +465,19 @@ class FaqIndex:
             analyzer = Analyzer(code, profile.stopwords, profile.synonyms, profile.outside)
             pairs = [(entry.id, question) for entry in faq.entries_in(code) for question in entry.questions]
             self.languages[code] = LanguageIndex.build(analyzer, pairs)
-        self._known = frozenset(t for index in self.languages.values() for t in index.idf)
+        # Every language's tokens and words: a word another language knows is a foreign word, not a typo.
+        self._known = frozenset(t for index in self.languages.values() for t in (*index.idf, *index._surface))
+        # Topics in one order for every language, so that scores from two languages add up.
+        self._topic_ids = list(dict.fromkeys([*faq.topics,
+                                              *(t for index in self.languages.values() for t in index.topic_ids)]))
+        position = {topic: n for n, topic in enumerate(self._topic_ids)}
+        self._small_talk_slots = {
+            code: frozenset(n for n, topic in enumerate(index.topic_ids) if topic in self._small_talk)
+            for code, index in self.languages.items()}
+        for index in self.languages.values():
+            index.slots = np.array([position[index.topic_ids[i]] for i in index.topic_of_start], dtype=np.int64)
         self._families: dict[str, set[str]] = {}  # filled on demand: a big FAQ needs few of them
+        self._narrower: dict[str, np.ndarray] = {}
 
     def vocabulary(self, lang: str) -> list[str]:
         return [q for entry in self.faq.entries_in(lang) for q in entry.questions]
@@ -284,28 +486,109 @@ class FaqIndex:
         """Match `text` in `languages` (most likely first); typos are corrected in `fuzzy_languages`."""
         text = text[:MAX_QUERY_CHARS]
         fuzzy = set(fuzzy_languages)
-        segments = [text]
-        parts = sentences(text)
-        if len(parts) > 2:  # a long message: its sentences, the question usually last, carry the meaning
-            segments = parts[-MAX_SEGMENTS:]
-        elif len(parts) == 2:
-            segments.extend(parts)
+        whole: Parts = [(text, 1.0, 1.0)]
+        pieces = clauses(text)[-MAX_SEGMENTS:]
         scores: dict[str, float] = {}
         source: dict[str, str] = {}
-        for lang in self._promising(text, languages, fuzzy):
-            index = self.languages[lang]
-            for segment in segments:
-                for topic, value in index.score(segment, lang in fuzzy, self._known).items():
-                    if segment is not text and topic in self._small_talk:
+        explained: dict[str, float] = {}
+        posterior: dict[str, np.ndarray] = {}
+        candidates = [lang for lang in languages if lang in self.languages]
+        for lang in self._promising(text, candidates, fuzzy):
+            foreign = self._foreign(lang, candidates)
+            for view in [whole, *self._focus(lang, pieces)]:
+                found, probabilities = self._score(lang, view, lang in fuzzy, foreign)
+                for topic, (value, share) in found.items():
+                    if len(view) > 1 and topic in self._small_talk:
                         continue  # "Hi" before a question is politeness, not the subject
                     if value > scores.get(topic, 0.0):
                         scores[topic] = value
                         source[topic] = lang
-        return self.decide(scores, source)
+                        explained[topic] = share
+                        if probabilities is not None:
+                            posterior[topic] = probabilities
+        return self.decide(scores, source, explained, posterior)
+
+    def _focus(self, lang: str, pieces: list[tuple[str, ...]]) -> list[Parts]:
+        """Views of a message of several sentences, each on one sentence that asks (or, when none asks in
+        a longer message, on each sentence), the others being context: they can tip the balance between
+        close topics, never dilute the question nor take it over. An opening before a comma is a sentence
+        of its own when it is politeness ("Hi, ...") and part of its sentence otherwise ("Which
+        conditions are needed, so that ...")."""
+        parts: list[str] = []
+        for piece in pieces:
+            if len(piece) == 2 and not self._polite(lang, piece[0]):
+                parts.append(f"{piece[0]}, {piece[1]}")
+            else:
+                parts.extend(piece)
+        if len(parts) < 2:
+            return []
+        asking = [is_question(part) for part in parts]
+        focus = [i for i, ask in enumerate(asking) if ask]
+        if not focus and len(parts) > 2:  # a longer message asking nothing outright: each sentence may
+            focus = list(range(len(parts)))  # be the request ("I would like to know when ...")
+        return [[(part, 1.0, 1.0) if j == i else (part, CONTEXT_WEIGHT, 0.0) for j, part in enumerate(parts)]
+                for i in focus]
+
+    def _polite(self, lang: str, opening: str) -> bool:
+        """Whether an opening says nothing but small talk ("Hi", "Merci beaucoup", "Ok") in `lang`."""
+        index = self.languages[lang]
+        small_talk = self._small_talk_slots.get(lang, frozenset())
+        return all(token not in index.topics_of or index.topics_of[token] <= small_talk
+                   for token in index.analyzer.tokens(opening))
+
+    def _score(self, lang: str, parts: Parts, fuzzy: bool, foreign: Callable[[str], str | None],
+               keep: int = 8) -> tuple[dict[str, tuple[float, float]], np.ndarray | None]:
+        """The best topics for a message read in `lang`: id -> (score, share of the message explained),
+        and every topic's Naive Bayes posterior probability (in `_topic_ids` order).
+
+        Its words `lang` does not know but another language does ("Gibt es eine membership fee?") are
+        scored in that language, and the two scores are weighed by the share of the message each reads."""
+        query = self.languages[lang].query(parts, fuzzy, self._known, foreign)
+        readings = [(self.languages[lang], query)]
+        readings += [(self.languages[other], self.languages[other].query(other_parts, False, self._known))
+                     for other, other_parts in query.routed.items()]
+        values = np.zeros(len(self._topic_ids))
+        explained = np.zeros(len(self._topic_ids))
+        likelihood = np.zeros(len(self._topic_ids))
+        mass = 0.0
+        for index, reading in readings:
+            mass += reading.total
+            if reading.tokens and reading.total > 0:
+                own_values, own_explained, own_likelihood = index.values(reading)
+                values[index.slots] += own_values * reading.total
+                explained[index.slots] += own_explained * reading.total
+                likelihood[index.slots] += own_likelihood
+        if mass <= 0 or not values.any():
+            return {}, None
+        posterior = np.exp(likelihood - likelihood.max())
+        posterior /= posterior.sum()
+        return top_topics(values / mass, explained / mass, self._topic_ids, keep), posterior
+
+    def _foreign(self, lang: str, candidates: Sequence[str]) -> Callable[[str], str | None]:
+        """Which other language knows a word `lang` does not: for a word in another script, the language
+        of that script; for one in the same script, English (common in any question) or a language the
+        message may be in."""
+        own = _script(lang)
+        order = [code for code in dict.fromkeys([self.faq.source_language, *candidates, *self.languages])
+                 if code != lang and code in self.languages]
+
+        def knows(word: str) -> str | None:
+            script = _word_script(word)
+            for code in order:
+                if _script(code) != script or (script == own and code != self.faq.source_language
+                                               and code not in candidates):
+                    continue
+                other = self.languages[code]
+                if word in other.analyzer.stopwords or other.analyzer.stem(word) in other.stems:
+                    return code
+            return None
+
+        return knows
 
     def _promising(self, text: str, languages: Iterable[str], keep: set[str]) -> list[str]:
-        """The candidate languages worth matching in: those knowing at least half as many of the
-        message's words as the best one (at most MAX_LANGUAGES), plus the ones in `keep`."""
+        """The candidate languages worth matching in: those knowing the most of the message's words (at
+        most MAX_LANGUAGES; the words they do not know are read in the language knowing them, see
+        `_score`), plus the ones in `keep`."""
         counted: list[tuple[int, str]] = []
         for lang in languages:
             index = self.languages.get(lang)
@@ -316,26 +599,64 @@ class FaqIndex:
             return []
         most = max(known for known, _ in counted)
         ranked = sorted(counted, key=lambda item: -item[0])
-        chosen = [lang for known, lang in ranked if known and known * 2 >= most][:MAX_LANGUAGES]
+        chosen = [lang for known, lang in ranked if known and known == most][:MAX_LANGUAGES]
         return chosen + [lang for _, lang in counted if lang in keep and lang not in chosen]
 
-    def decide(self, scores: Mapping[str, float], source: Mapping[str, str]) -> Match:
+    def support(self, topic: str, posterior: Mapping[str, np.ndarray] | None) -> float:
+        """The Naive Bayes posterior probability of `topic` or a narrower one (0 when unknown)."""
+        probabilities = posterior.get(topic) if posterior else None
+        if probabilities is None:
+            return 0.0
+        narrower = self._narrower.get(topic)
+        if narrower is None:
+            narrower = self._narrower[topic] = np.array(
+                [n for n, other in enumerate(self._topic_ids) if self.faq.answers_question_on(other, topic)]
+                or [self._topic_ids.index(topic)], dtype=np.int64)
+        return float(probabilities[narrower].sum())
+
+    def _family(self, topic: str) -> set[str]:
+        family = self._families.get(topic)
+        if family is None:
+            family = self._families[topic] = self.faq.family(topic)
+        return family
+
+    def _agrees(self, topic: str, posterior: Mapping[str, np.ndarray] | None) -> bool:
+        """Whether the words' typicality (Naive Bayes) also makes `topic` likely: its most likely topic is in
+        `topic`'s family, and `topic` or a narrower one has at least `typical_support`."""
+        probabilities = posterior.get(topic) if posterior else None
+        if probabilities is None or self.support(topic, posterior) < self.thresholds.typical_support:
+            return False
+        return self._topic_ids[int(np.argmax(probabilities))] in self._family(topic)
+
+    def _confident(self, topic: str, best: float, ranked: list[tuple[str, float]]) -> bool:
+        """Whether `best` is high enough and far enough ahead of every topic unrelated to `topic`."""
+        t = self.thresholds
+        family = self._family(topic)
+        if topic not in self._small_talk:  # a greeting set aside above is no rival to the question
+            family = family | self._small_talk
+        rival = next((value for other, value in ranked if other not in family), 0.0)
+        lead = best - rival
+        return best >= t.sure or (best >= t.answer and lead >= t.margin) or (best >= t.lead_answer
+                                                                              and lead >= t.lead_margin)
+
+    def decide(self, scores: Mapping[str, float], source: Mapping[str, str],
+               explained: Mapping[str, float] | None = None, posterior: Mapping[str, np.ndarray] | None = None
+               ) -> Match:
         t = self.thresholds
         ranked = sorted(scores.items(), key=lambda item: -item[1])
         if not ranked:
             return Match(MatchKind.FALLBACK, None, 0.0)
         best_id, best = ranked[0]
-        family = self._families.get(best_id)
-        if family is None:
-            family = self._families[best_id] = self.faq.family(best_id)
-        if best_id not in self._small_talk:  # a greeting set aside above is no rival to the question
-            family = family | self._small_talk
-        rival = next((value for topic, value in ranked if topic not in family), 0.0)
         score = round(best * 100, 1)
-        lead = best - rival
-        if best >= t.sure or (best >= t.answer and lead >= t.margin) or (best >= t.lead_answer
-                                                                          and lead >= t.lead_margin):
+        if self._confident(best_id, best, ranked) or (
+                best >= t.typical_answer and (explained or {}).get(best_id, 0.0) >= t.typical_explained
+                and self._agrees(best_id, posterior)):
             return Match(MatchKind.ANSWER, best_id, score, (), source.get(best_id))
+        # Torn between two narrow topics of one broader topic ("how does the award work": applying, or the
+        # winners?): the broader answer is right for both, and its buttons lead on to each.
+        parent = self.faq.topics[best_id].refines if best_id in self.faq.topics else None
+        if parent is not None and scores.get(parent, 0.0) >= t.suggest and self._confident(parent, best, ranked):
+            return Match(MatchKind.ANSWER, parent, score, (), source.get(parent) or source.get(best_id))
         # "Did you mean: hello?" helps nobody: small talk is answered or left out of suggestions.
         picked = [topic for topic, value in ranked if value >= t.suggest and topic not in self._small_talk]
         if picked:

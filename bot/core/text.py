@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import snowballstemmer
@@ -39,6 +39,8 @@ _OPENING = re.compile(r"^\s*([^,，،]{1,25})[,，،]\s*(.+)$", re.DOTALL)  # "H
 
 OUTSIDE = "~!outside"  # the token of a phrase that signals another subject ("Creative Cities Network")
 
+_PROCLITICS = {"ar": "لبكفو"}  # one-letter words written onto the next one
+
 SNOWBALL_NAMES = {
     "en": "english", "fr": "french", "es": "spanish", "de": "german", "pt": "portuguese",
     "ru": "russian", "ar": "arabic", "it": "italian", "nl": "dutch", "tr": "turkish",
@@ -48,17 +50,22 @@ SNOWBALL_NAMES = {
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
+_STRETCHED = re.compile(r"([^\W\d_])\1{2,}")  # "holaaa", "merciii", "شكرااا": a letter typed 3+ times
+
+
 @functools.lru_cache(maxsize=4096)  # a message is folded once per candidate language: remember it
 def fold(text: str) -> str:
-    """Unicode-normalise and casefold; drop accents, diacritics and Arabic letter variants."""
+    """Unicode-normalise and casefold; drop accents, diacritics and Arabic letter variants; a letter
+    stretched for emphasis ("holaaa") is written once."""
     if text.isascii():
-        return text.lower()
+        return _STRETCHED.sub(r"\1", text.lower())
     text = unicodedata.normalize("NFKC", text).casefold()
     text = _ARABIC_MARKS.sub("", text).translate(_ARABIC_LETTERS).translate(_TRADITIONAL)
     if "\u0647" in text:
         text = _ARABIC_FINAL_HA.sub("\u0629", text)
     text = text.replace("ё", "е").replace("ß", "ss").replace("œ", "oe").replace("æ", "ae")
-    return unicodedata.normalize("NFC", _COMBINING.sub("", unicodedata.normalize("NFD", text)))
+    text = unicodedata.normalize("NFC", _COMBINING.sub("", unicodedata.normalize("NFD", text)))
+    return _STRETCHED.sub(r"\1", text)
 
 
 def words(folded: str) -> list[str]:
@@ -76,15 +83,30 @@ def sentences(text: str) -> list[str]:
     A short opening before a comma ("Hi, ...", "Merci, ...") is split off too; other commas are not
     sentence ends: a clause such as ", what is it?" alone would match the wrong topic.
     """
+    return [piece for sentence in clauses(text) for piece in sentence]
+
+
+def clauses(text: str) -> list[tuple[str, ...]]:
+    """The sentences of a message, each as (opening, rest) when it starts with a short opening before a
+    comma ("Hi, ...", "Merci, ..."), else as (sentence,). Whether the opening is mere politeness
+    ("Hi") or part of the question ("Which conditions are needed, ...") is for the caller to tell."""
     parts = [part.strip() for part in _SENTENCE_END.split(text) if part and part.strip()]
-    out: list[str] = []
+    out: list[tuple[str, ...]] = []
     for part in parts:
         opening = _OPENING.match(part)
         if opening and len(opening.group(1).split()) <= 3:
-            out.extend((opening.group(1), opening.group(2)))
+            out.append((opening.group(1), opening.group(2)))
         else:
-            out.append(part)
+            out.append((part,))
     return out
+
+
+_QUESTION_END = re.compile(r"[?？؟]\W*$")
+
+
+def is_question(sentence: str) -> bool:
+    """Whether a sentence asks (ends with a question mark in any script)."""
+    return bool(_QUESTION_END.search(sentence))
 
 
 def han_bigrams(run: str) -> list[str]:
@@ -105,6 +127,8 @@ class Analyzer:
     stopwords: frozenset[str] = frozenset()
     synonyms: Sequence[Sequence[str]] = ()
     outside: Sequence[str] = ()
+    # How often the FAQ uses each stem, once known (see `learn`): lets the stemmer choose between readings.
+    lexicon: Mapping[str, int] = field(default_factory=dict)
     _stemmer: object | None = field(init=False, default=None, repr=False)
     _stem_cache: dict[str, str] = field(init=False, default_factory=dict, repr=False)
     _phrases: list[tuple[tuple[str, ...], str]] = field(init=False, default_factory=list, repr=False)
@@ -115,6 +139,8 @@ class Analyzer:
     _han_pattern: re.Pattern[str] | None = field(init=False, default=None, repr=False)
     _han_stop_pattern: re.Pattern[str] | None = field(init=False, default=None, repr=False)
     _han_canonical: dict[str, str] = field(init=False, default_factory=dict, repr=False)
+    _unstemmed: frozenset[str] = field(init=False, default=frozenset(), repr=False)
+    _protected: frozenset[str] = field(init=False, default=frozenset(), repr=False)
 
     def __getstate__(self) -> dict[str, object]:
         """Picklable (bot/faq_cache.py keeps the built index on disk): the C stemmer is made anew on load."""
@@ -133,6 +159,10 @@ class Analyzer:
         self._han_stops = tuple(sorted((w for w in self.stopwords if is_han(w)), key=lambda w: (-len(w), w)))
         if self._han_stops:  # longest first, so a two-character stop word wins over its first character
             self._han_stop_pattern = re.compile("|".join(map(re.escape, self._han_stops)))
+        self._unstemmed = self._kept_apart()
+        self._prepare_phrases()
+
+    def _prepare_phrases(self) -> None:
         for group in self.synonyms:
             if not group:
                 continue
@@ -159,14 +189,77 @@ class Analyzer:
             self._han_canonical = dict(self._han_phrases)
             self._han_pattern = re.compile("|".join(re.escape(p) for p, _ in self._han_phrases))
 
+    def learn(self, texts: Iterable[str]) -> None:
+        """Count the stems of the FAQ's own texts, for languages whose stemmer must choose between readings
+        (see `stem`); the synonym phrases are prepared again with them."""
+        if self.language not in _PROCLITICS:
+            return
+        counts: dict[str, int] = {}
+        for text in texts:
+            for stem in set(self.stems(text)):
+                counts[stem] = counts.get(stem, 0) + 1
+        self.lexicon = counts
+        # A word a synonym group names is meant as written (لماذا, why, is not ل + ماذا, for what).
+        self._protected = frozenset(fold(member) for group in self.synonyms for member in group)
+        self._stem_cache = {}
+        self._phrases, self._han_phrases, self._phrases_by_first, self._han_canonical = [], [], {}, {}
+        self._han_pattern = None
+        self._prepare_phrases()
+
+    def _kept_apart(self) -> frozenset[str]:
+        """Words the stemmer would merge though the synonym groups set them apart (Russian "как", how, and
+        "какие", which: both "как"): a word listed alone in one group whose stem is the stem of a word
+        listed alone in another group is kept whole."""
+        groups_of: dict[str, set[int]] = {}
+        members: list[tuple[str, str]] = []
+        for number, group in enumerate(self.synonyms):
+            for member in group:
+                folded = fold(member)
+                if len(words(folded)) == 1 and not is_han(folded) and folded not in self.stopwords:
+                    stem = self.stem(folded)
+                    groups_of.setdefault(stem, set()).add(number)
+                    members.append((folded, stem))
+        self._stem_cache.clear()
+        return frozenset(word for word, stem in members if len(groups_of[stem]) > 1)
+
     def stem(self, word: str) -> str:
         cached = self._stem_cache.get(word)
         if cached is not None:
             return cached
-        stem = self._stemmer.stemWord(word) if self._stemmer is not None and len(word) > 2 else word
+        if word in self._unstemmed:
+            stem = word
+        else:
+            stem = self._stemmer.stemWord(word) if self._stemmer is not None and len(word) > 2 else word
+            if (self.lexicon and stem[:1] in _PROCLITICS.get(self.language, "") and len(word) >= 4
+                    and word not in self._protected):
+                # Arabic writes one-letter prepositions and conjunctions onto the word (لمدينتنا: "for our
+                # city"); the stemmer keeps some. Without the letter, the word is often one the FAQ uses
+                # more: then that is the word meant.
+                bare = self._stemmer.stemWord(word[1:])
+                if self.lexicon.get(bare, 0) > self.lexicon.get(stem, 0):
+                    stem = bare
         if len(self._stem_cache) < 50_000:
             self._stem_cache[word] = stem
         return stem
+
+    def in_phrases(self, stems: list[str]) -> set[int]:
+        """Positions of `stems` that a synonym or outside phrase of several words takes."""
+        if not self._phrases:
+            return set()
+        return {n for _, (start, end) in self._replace_phrases(stems) if end - start > 1 for n in range(start, end)}
+
+    def is_synonym(self, stem: str) -> bool:
+        """Whether a synonym group names this stem on its own (it stands for the group's token)."""
+        return any(len(phrase) == 1 for phrase, _ in self._phrases_by_first.get(stem, ()))
+
+    def phrase_words(self) -> list[tuple[str, str]]:
+        """(folded word, stem) of every word of the synonym and outside phrases."""
+        out: list[tuple[str, str]] = []
+        for member in [m for group in self.synonyms for m in group] + list(self.outside):
+            for word in words(fold(member)):
+                if not is_han(word) and word not in self.stopwords:
+                    out.append((word, self.stem(word)))
+        return out
 
     @property
     def phrases(self) -> list[tuple[tuple[str, ...], str]]:
@@ -190,16 +283,20 @@ class Analyzer:
 
         Chinese synonym phrases are recognised here already, since bigrams would cut them apart.
         """
-        out: list[str] = []
+        return [stem for _, stem in self.pairs(text)]
+
+    def pairs(self, text: str) -> list[tuple[str, str]]:
+        """(folded word, its stem) for each word `stems` keeps; a Han bigram or phrase is its own word."""
+        out: list[tuple[str, str]] = []
         for piece, canonical in self._han_pieces(fold(text)):
             if canonical:
-                out.append(canonical)
+                out.append((canonical, canonical))
                 continue
             for word in words(piece):
                 if is_han(word):
-                    out.extend(self._han_tokens(word))
+                    out.extend((gram, gram) for gram in self._han_tokens(word))
                 elif word not in self.stopwords and (len(word) > 1 or word.isdigit()):
-                    out.append(self.stem(word))
+                    out.append((word, self.stem(word)))
         return out
 
     def _han_pieces(self, folded: str) -> list[tuple[str, str | None]]:
@@ -216,30 +313,37 @@ class Analyzer:
 
     def merge(self, tokens: list[str]) -> list[str]:
         """Replace synonym phrases by their group's canonical token."""
-        return self._replace_phrases(tokens) if self._phrases else tokens
+        return [token for token, _ in self._replace_phrases(tokens)] if self._phrases else tokens
+
+    def merge_with(self, tokens: list[str], scores: list[float]) -> list[tuple[str, float]]:
+        """`merge`, each token carrying a score of its words (a phrase takes its words' lowest): how sure a
+        typo correction was survives the synonym it became."""
+        if not self._phrases:
+            return list(zip(tokens, scores, strict=True))
+        return [(token, min(scores[start:end])) for token, (start, end) in self._replace_phrases(tokens)]
 
     def _han_tokens(self, run: str) -> list[str]:
         pieces = self._han_stop_pattern.split(run) if self._han_stop_pattern else [run]
         return [gram for piece in pieces if piece for gram in han_bigrams(piece)]
 
-    def _replace_phrases(self, tokens: list[str]) -> list[str]:
+    def _replace_phrases(self, tokens: list[str]) -> list[tuple[str, tuple[int, int]]]:
         """A synonym becomes its group's canonical token; a phrase named by a phrase keeps its words too.
 
         "global network of learning cities" becomes just GNLC, its acronym; "learning city award" keeps
         its words beside the canonical token, so it still shares "award" with "award winners".
         """
-        out: list[str] = []
+        out: list[tuple[str, tuple[int, int]]] = []  # token, and the words it stands for
         i = 0
         while i < len(tokens):
             for phrase, canonical in self._phrases_by_first.get(tokens[i], ()):
                 if tuple(tokens[i : i + len(phrase)]) == phrase:
                     if len(phrase) > 1 and "_" in canonical:
-                        out.extend(phrase)
-                    out.append(canonical)
+                        out.extend((word, (i + n, i + n + 1)) for n, word in enumerate(phrase))
+                    out.append((canonical, (i, i + len(phrase))))
                     i += len(phrase)
                     break
             else:
-                out.append(tokens[i])
+                out.append((tokens[i], (i, i + 1)))
                 i += 1
         return out
 

@@ -33,9 +33,9 @@ def test_the_evaluation_set_has_at_least_500_questions_over_the_8_languages(repo
 
 
 def test_confident_wrong_answers_stay_rare(report: Report) -> None:
-    assert report.total.rate("wrong") <= 1.5  # product bar: 1 %
+    assert report.total.rate("wrong") <= 1.0  # product bar: 1 %
     for lang, tally in report.by_lang.items():
-        assert tally.counts["wrong"] <= 4, f"{lang}: {tally.counts['wrong']} wrong answers"
+        assert tally.counts["wrong"] <= 2, f"{lang}: {tally.counts['wrong']} wrong answers"
 
 
 def test_out_of_scope_questions_are_not_answered(report: Report) -> None:
@@ -45,9 +45,9 @@ def test_out_of_scope_questions_are_not_answered(report: Report) -> None:
 
 
 def test_the_right_answer_rate_does_not_fall_below_todays(report: Report) -> None:
-    assert report.total.rate("right") >= 70.0
+    assert report.total.rate("right") >= 85.0
     for lang, tally in report.by_lang.items():
-        assert tally.rate("right") >= 58.0, f"{lang}: {tally.rate('right'):.1f} % right"
+        assert tally.rate("right") >= 77.0, f"{lang}: {tally.rate('right'):.1f} % right"
 
 
 def test_the_reply_is_in_the_language_of_the_question(report: Report) -> None:
@@ -55,7 +55,7 @@ def test_the_reply_is_in_the_language_of_the_question(report: Report) -> None:
 
 
 @pytest.mark.xfail(strict=True, reason="product bar not reached yet: right >= 95 % in every language "
-                                       "(today about 72 % overall; see `lcbot eval`)")
+                                       "(today about 87 % overall; see `lcbot eval`)")
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_language_meets_the_product_quality_bars(report: Report, lang: str) -> None:
     assert meets_bars(report.by_lang[lang])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.text import Analyzer, fold, sentences, words
+from bot.core.text import Analyzer, clauses, fold, is_question, sentences, words
 
 EN_STOPWORDS = frozenset({"the", "of", "a", "is", "what", "how", "do", "does", "it", "my", "can", "i"})
 ZH_STOPWORDS = frozenset({"的", "是", "什么", "吗", "请问", "我"})
@@ -194,3 +194,47 @@ def test_sentences_of_blank_text_are_none() -> None:
 
 def test_one_sentence_without_punctuation_is_the_whole_text() -> None:
     assert sentences("membership fee") == ["membership fee"]
+
+
+@pytest.mark.parametrize(("typed", "plain"), [("holaaa", "hola"), ("Merciiii !", "merci !"), ("شكرااا", "شكرا"),
+                                              ("спасибооо", "спасибо"), ("1000 cities", "1000 cities")])
+def test_a_letter_stretched_for_emphasis_is_written_once(typed: str, plain: str) -> None:
+    assert fold(typed) == plain
+
+
+def test_clauses_keep_an_opening_apart_from_its_sentence_for_the_caller_to_judge() -> None:
+    assert clauses("Hi, how do I join? Thanks") == [("Hi", "how do I join?"), ("Thanks",)]
+    assert sentences("Hi, how do I join? Thanks") == ["Hi", "how do I join?", "Thanks"]
+
+
+@pytest.mark.parametrize(("sentence", "asks"), [("How do I join?", True), ("كيف أنضم؟", True), ("怎么加入？", True),
+                                                ("I work for a city.", False), ("membership fee", False)])
+def test_a_sentence_asks_when_it_ends_with_a_question_mark_of_any_script(sentence: str, asks: bool) -> None:
+    assert is_question(sentence) is asks
+
+
+def test_words_the_stemmer_merges_stay_apart_when_synonym_groups_set_them_apart() -> None:
+    """Russian "как" (how) and "какие" (which) share the stem "как"; listed in two groups, they keep apart."""
+    analyzer = Analyzer("ru", synonyms=[["как", "каким образом"], ["какой", "какие", "какая"]])
+    assert analyzer.tokens("как") != analyzer.tokens("какие")
+    assert analyzer.tokens("какие") == analyzer.tokens("какой") == analyzer.tokens("какая")
+    assert Analyzer("ru").tokens("как") == Analyzer("ru").tokens("какие")  # the stemmer alone merges them
+
+
+def test_an_arabic_one_letter_preposition_is_read_off_when_the_faq_uses_the_word_without_it() -> None:
+    analyzer = Analyzer("ar", synonyms=[["لماذا", "ليش"]])
+    before = analyzer.stems("لمدينتنا")
+    analyzer.learn(["مدينتنا عضو", "مدينتنا في الشبكة", "كيف تنضم مدينتنا", "لماذا"])
+    assert before != analyzer.stems("لمدينتنا") == analyzer.stems("مدينتنا")
+    assert analyzer.tokens("لماذا") == analyzer.tokens("ليش")  # a word a synonym group names stays as written
+
+
+def test_a_typo_correction_score_survives_the_synonym_it_becomes() -> None:
+    analyzer = Analyzer("en", EN_STOPWORDS, synonyms=[["fee", "membership fee"]])
+    assert analyzer.merge_with(["membership", "fee", "join"], [1.0, 0.75, 1.0]) == [("~fee", 0.75), ("join", 1.0)]
+
+
+def test_the_words_a_phrase_takes_are_known() -> None:
+    analyzer = Analyzer("en", EN_STOPWORDS, synonyms=[["gnlc", "global network of learning cities"]])
+    stems = analyzer.stems("join the global network of learning cities")
+    assert analyzer.in_phrases(stems) == set(range(1, len(stems)))
