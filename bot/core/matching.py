@@ -35,7 +35,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.core.faq import Faq
-from bot.core.text import OUTSIDE, Analyzer, clauses, fold, han_bigrams, is_han, is_question, unique, words
+from bot.core.text import OUTSIDE, Analyzer, clauses, fold, han_bigrams, has_han, is_han, is_question, unique, words
 
 MAX_QUERY_CHARS = 1_000
 MAX_SEGMENTS = 6
@@ -151,7 +151,7 @@ class LanguageIndex:
         han_pairs: dict[str, int] = {}  # each pair of Chinese characters the variants write, and how often
         han_runs: list[str] = []
         for topic_id, question in questions:
-            for run in words(fold(question)):
+            for run in words(fold(question)) if has_han(question) else ():
                 if is_han(run) and len(run) > 1:
                     han_runs.append(run)
                     for pair in han_bigrams(run):

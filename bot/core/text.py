@@ -73,6 +73,10 @@ def words(folded: str) -> list[str]:
     return _TOKEN.findall(folded)
 
 
+def has_han(text: str) -> bool:
+    return bool(_HAN_RUN.search(text))
+
+
 def is_han(token: str) -> bool:
     return bool(_HAN_RUN.fullmatch(token))
 
