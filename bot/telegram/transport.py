@@ -10,8 +10,10 @@ pair for every answer, `TimedOut` when Telegram takes too long, `NetworkError` w
 from __future__ import annotations
 
 import logging
+import urllib.request
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -44,6 +46,7 @@ class AiohttpRequest(BaseRequest):
         self._connect_timeout, self._read_timeout = connect_timeout, read_timeout
         self._write_timeout, self._pool_timeout = write_timeout, pool_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[tuple[str, str | None], str | None] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -51,13 +54,25 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
-            # Created here, inside the running loop. No cookies; HTTPS_PROXY and friends are honoured, as
-            # python-telegram-bot's httpx transport honours them.
+            # Created here, inside the running loop. No cookies. Proxies from the environment are read by
+            # `_proxy_for`, once per host: aiohttp's own trust_env reads them (and ~/.netrc) on every
+            # request, which cost more than the rest of the request.
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=self._pool_size),
                 cookie_jar=aiohttp.DummyCookieJar(), headers={"User-Agent": self.USER_AGENT},
-                skip_auto_headers=("Accept-Encoding",), trust_env=True,
+                skip_auto_headers=("Accept-Encoding",),
             )
+
+    def _proxy_for(self, url: str) -> str | None:
+        """HTTPS_PROXY / HTTP_PROXY / NO_PROXY for this URL's host, as python-telegram-bot's httpx honours them."""
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.hostname)
+        if key not in self._proxies:
+            proxy = urllib.request.getproxies().get(parts.scheme)
+            if proxy and parts.hostname and urllib.request.proxy_bypass(parts.hostname):
+                proxy = None
+            self._proxies[key] = proxy
+        return self._proxies[key]
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -87,7 +102,8 @@ class AiohttpRequest(BaseRequest):
         if request_data is not None:
             body = _form(request_data) if request_data.contains_files else request_data.json_parameters
         try:
-            async with self._session.request(method, url, data=body, timeout=timeout) as response:
+            async with self._session.request(method, url, data=body, timeout=timeout,
+                                             proxy=self._proxy_for(url)) as response:
                 content = await response.read()
         except TimeoutError as error:
             raise TimedOut from error

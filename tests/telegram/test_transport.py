@@ -93,3 +93,15 @@ async def test_every_message_sent_is_noted_and_nothing_else() -> None:
             await bot.send_message(CHAT, "two")
 
     assert len(noted) == 2
+
+
+def test_proxies_from_the_environment_are_honoured_except_for_no_proxy_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("http_proxy", "https_proxy", "no_proxy", "all_proxy", "HTTP_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.org:3128")
+    monkeypatch.setenv("NO_PROXY", "botapi.internal")
+    request = AiohttpRequest()
+
+    assert request._proxy_for("https://api.telegram.org/bot1:x/sendMessage") == "http://proxy.example.org:3128"
+    assert request._proxy_for("https://botapi.internal/bot1:x/sendMessage") is None
+    assert request._proxy_for("http://127.0.0.1:8081/bot1:x/getMe") is None  # no HTTP_PROXY set
