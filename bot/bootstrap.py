@@ -13,7 +13,7 @@ from bot.core.assistant import Assistant
 from bot.core.flood import FloodGuard
 from bot.core.ports import UpdateLog
 from bot.core.subscriptions import Subscriptions
-from bot.faq_cache import cache_dir_for
+from bot.faq_cache import default_cache_dir
 from bot.faq_library import FaqLibrary
 from bot.i18n import Catalogs, load_catalogs
 from bot.mail import build_mailer, email_check
@@ -54,7 +54,9 @@ def build_library(settings: Settings) -> tuple[FaqLibrary, Catalogs]:
 
 def faq_cache_dir(settings: Settings) -> Path | None:
     """LCBOT_CACHE_DIR, ~/.cache/lcbot when unset, None when "off": the FAQ index and compiled catalogs."""
-    return cache_dir_for(settings.cache_dir)
+    if settings.cache_dir is None:
+        return default_cache_dir()
+    return None if settings.cache_dir.strip().lower() in ("", "off", "none", "0") else Path(settings.cache_dir)
 
 
 @asynccontextmanager

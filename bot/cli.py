@@ -13,7 +13,6 @@ from typing import TextIO
 
 from pydantic import ValidationError
 
-from bot import faq_cache
 from bot.config import Settings, bundled, load_settings
 from bot.core.answering import Question
 from bot.core.language import is_valid_tag, negotiate
@@ -175,9 +174,6 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    if settings.faq_dir.is_dir():  # a first start after a FAQ or code change: the index is built meanwhile
-        faq_cache.build_in_background(faq_cache.cache_dir_for(settings.cache_dir), settings.faq_dir,
-                                      settings.default_language)
     with imports_frozen():  # the Telegram, database and web layers: most of the start-up time
         from bot.telegram.runner import run_bot
 

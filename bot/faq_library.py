@@ -38,16 +38,15 @@ class FaqLibrary:
         self.default_language = default_language
         self.cache_dir = cache_dir
         self._signature = self._files_signature()
-        built = False
         with collector_paused():
             key, answerer = faq_cache.load(cache_dir, directory, default_language) if cache_dir else (None, None)
             if answerer is None:
                 faq, problems = load_faq(directory)
                 if faq is None:
                     raise FaqLoadError(problems)
-                answerer, built = Answerer(faq, default_language), True
-        if built and cache_dir and key:
-            faq_cache.save_if_unchanged(cache_dir, key, directory, default_language, answerer)
+                answerer = Answerer(faq, default_language)
+                if cache_dir and key:
+                    faq_cache.save_if_unchanged(cache_dir, key, directory, default_language, answerer)
         self._answerer = answerer
         self._reloading = threading.Lock()  # the file watcher and /reload may both reload, from threads
 
@@ -101,9 +100,9 @@ class FaqLibrary:
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused meanwhile: building or unpickling the index creates a few hundred
-    thousand objects, none of them garbage, which the collector would walk over and over while they are
-    created (a quarter of the build time, two thirds of the unpickling). Process-wide, so nested or
+    """The cyclic garbage collector paused meanwhile: building, pickling or unpickling the index handles a
+    few hundred thousand objects, none of them garbage, which the collector would walk over and over
+    meanwhile (a quarter of the build time, two thirds of the unpickling). Process-wide, so nested or
     concurrent uses (a reload in the watcher's thread) leave it as they found it once the last one ends."""
     enabled = gc.isenabled()
     gc.disable()

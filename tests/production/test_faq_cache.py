@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import gc
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import bot.faq_library
-from bot import faq_cache
 from bot.config import bundled
 from bot.core.answering import Question
 from bot.faq_library import FaqLibrary
-from bot.storage.faq_files import FaqLoadError
 
 QUESTIONS = ["What is a learning city?", "كيف يمكن لمدينتي الانضمام إلى الشبكة؟", "什么是学习型城市",
              "Wie tritt man bei?"]
@@ -73,83 +70,6 @@ def test_a_reloaded_faq_is_cached_for_the_next_start(faq_dir: Path, tmp_path: Pa
     assert library.reload().changed
 
     assert len(list((tmp_path / "cache").glob("faq-index-*.pickle"))) == 2
-
-
-@pytest.fixture(autouse=True)
-def no_helper_left_running() -> Iterator[None]:
-    yield
-    if faq_cache._builder is not None:
-        helper = faq_cache._builder[1]
-        faq_cache._builder = None
-        helper.kill()
-        helper.wait()
-
-
-@pytest.fixture
-def two_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
-    """As on the servers: a second CPU for the helper process (the test machine may have one)."""
-    monkeypatch.setattr(faq_cache, "_cpus", lambda: 2)
-
-
-def _no_build(directory: Path) -> None:
-    raise AssertionError("the FAQ was built in this process instead of by the helper")
-
-
-def test_a_first_start_has_the_index_built_by_a_helper_process(faq_dir: Path, tmp_path: Path, two_cpus: None,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    reference = FaqLibrary(faq_dir)
-
-    assert faq_cache.build_in_background(tmp_path / "cache", faq_dir, "en")
-    monkeypatch.setattr(bot.faq_library, "load_faq", _no_build)
-    library = FaqLibrary(faq_dir, cache_dir=tmp_path / "cache")
-
-    assert _answers(library) == _answers(reference)
-    assert faq_cache._builder is None
-
-
-def test_no_helper_when_the_index_is_cached_the_cache_is_off_or_there_is_one_cpu(
-        faq_dir: Path, tmp_path: Path, two_cpus: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert not faq_cache.build_in_background(None, faq_dir, "en")
-    FaqLibrary(faq_dir, cache_dir=tmp_path / "cache")
-    assert not faq_cache.build_in_background(tmp_path / "cache", faq_dir, "en")
-
-    monkeypatch.setattr(faq_cache, "_cpus", lambda: 1)
-    assert not faq_cache.build_in_background(tmp_path / "other", faq_dir, "en")
-    assert faq_cache._builder is None
-
-
-def test_a_helper_building_for_files_edited_since_is_stopped(faq_dir: Path, tmp_path: Path,
-                                                              two_cpus: None) -> None:
-    assert faq_cache.build_in_background(tmp_path / "cache", faq_dir, "en")
-    assert faq_cache._builder is not None
-    helper = faq_cache._builder[1]
-    english = faq_dir / "en.yaml"
-    english.write_text(english.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
-
-    library = FaqLibrary(faq_dir, cache_dir=tmp_path / "cache")
-
-    assert helper.returncode is not None  # stopped and reaped, not left running
-    assert faq_cache._builder is None
-    assert _answers(library) == _answers(FaqLibrary(faq_dir))
-
-
-def test_a_broken_faq_is_reported_by_the_start_itself(faq_dir: Path, tmp_path: Path, two_cpus: None) -> None:
-    english = faq_dir / "en.yaml"
-    english.write_text(english.read_text(encoding="utf-8").replace("answer:", "answr:", 1), encoding="utf-8")
-
-    assert faq_cache.build_in_background(tmp_path / "cache", faq_dir, "en")
-    with pytest.raises(FaqLoadError) as raised:
-        FaqLibrary(faq_dir, cache_dir=tmp_path / "cache")
-
-    assert any(problem.severity == "error" for problem in raised.value.problems)
-    assert faq_cache._builder is None
-
-
-def test_the_cache_folder_setting() -> None:
-    assert faq_cache.cache_dir_for(None) == faq_cache.default_cache_dir()
-    assert faq_cache.cache_dir_for("/srv/lcbot/cache") == Path("/srv/lcbot/cache")
-    for off in ("off", "OFF", "none", "0", ""):
-        assert faq_cache.cache_dir_for(off) is None
 
 
 def test_the_collector_is_paused_while_the_index_is_built_and_restored_after(faq_dir: Path,
