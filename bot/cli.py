@@ -17,7 +17,7 @@ from bot.config import Settings, bundled, load_settings
 from bot.core.answering import Question
 from bot.core.language import is_valid_tag, negotiate
 from bot.core.markup import to_plain
-from bot.faq_library import FaqLibrary
+from bot.faq_library import FaqLibrary, collector_paused
 from bot.i18n import load_catalogs
 from bot.replies import reply_for
 from bot.staff import broadcast as staff_broadcast
@@ -187,14 +187,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 def imports_frozen() -> Iterator[None]:
     """Pause the cyclic garbage collector while modules are imported, then freeze what they created (see
     bot/__main__.py): it lives as long as the process, so walking it, then or later, only costs time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         yield
-    finally:
         gc.freeze()
-        if enabled:
-            gc.enable()
 
 
 def cmd_faq(args: argparse.Namespace, settings: Settings) -> int:
