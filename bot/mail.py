@@ -17,8 +17,6 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from email_validator import EmailNotValidError, validate_email
-
 from bot.config import Settings
 from bot.core.ports import EmailCheck, MailError
 from bot.core.subscriptions import CODE_LIFETIME
@@ -118,8 +116,13 @@ def build_mailer(settings: Settings, catalogs: Catalogs) -> SmtpMailer | None:
 
 
 def email_check(check_deliverability: bool = False) -> EmailCheck:
-    """Validate and normalise an address with email-validator; DNS lookups only when asked for."""
+    """Validate and normalise an address with email-validator; DNS lookups only when asked for.
+
+    email-validator is imported by the first check, not at start-up: few updates carry an address, and
+    the import was a twentieth of a start."""
     async def check(address: str) -> str:
+        from email_validator import EmailNotValidError, validate_email
+
         try:
             if check_deliverability:
                 info = await asyncio.to_thread(validate_email, address, check_deliverability=True)

@@ -14,16 +14,14 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import BigInteger, Integer, String, bindparam, exists, func, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.delivery import Delivery, DeliveryState, Prepared
 from bot.core.issue import Issue, IssueConflict, IssueStatus
-from bot.storage.database import Database
+from bot.storage.database import Database, dialect_insert
 from bot.storage.models import BroadcastDelivery, BroadcastIssue, Subscriber, UTCDateTime
 
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 D = BroadcastDelivery
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_ERROR = 300
@@ -95,7 +93,7 @@ class SqlBroadcasts:
     def __init__(self, database: Database) -> None:
         self._sessions = database.sessions
         self._engine = database.engine  # the per-message statements run on Core: no ORM work per message
-        self._insert = _INSERTS[database.dialect]
+        self._insert = dialect_insert(database.dialect)
 
     # ------------------------------------------------------------------ issues
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from bot.core.faq import CORE_TOPICS, Faq, FaqEntry, LanguageProfile, Topic, fingerprint
 from bot.core.markup import MESSAGE_LIMIT, check_html, visible_length
@@ -24,20 +23,29 @@ TOPIC_KEYS = {"category", "refines", "related", "brief"}
 ENTRY_KEYS = {"title", "questions", "answer", "source"}
 LANGUAGE_KEYS = {"language", "name", "categories", "stopwords", "synonyms", "outside", "entries"}
 
+if TYPE_CHECKING:
+    import yaml
+
 Path_ = tuple[str, ...]
 
 
-class _FaqYamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when available: 10x faster
-    """YAML 1.2 booleans: only true/false. Words like "on", "no", "yes" stay words (French "on"...)."""
+@functools.cache
+def _faq_yaml_loader() -> type[Any]:
+    """The YAML loader of FAQ files, made at the first file read: PyYAML is imported only then, so a start
+    that finds the FAQ index cached (bot/faq_cache.py) does without it."""
+    import yaml
 
+    class _FaqYamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # libyaml: 10x faster
+        """YAML 1.2 booleans: only true/false. Words like "on", "no", "yes" stay words (French "on"...)."""
 
-_FaqYamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_FaqYamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
+    _FaqYamlLoader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    _FaqYamlLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    )
+    return _FaqYamlLoader
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +95,8 @@ class _Report:
 
 
 def _parse(path: Path, report: _Report) -> _Document | None:
+    import yaml
+
     name = path.name
     try:
         text = path.read_text(encoding="utf-8")
@@ -94,7 +104,7 @@ def _parse(path: Path, report: _Report) -> _Document | None:
         report.problems.append(Problem("error", name, 1, f"not UTF-8 text ({exc.reason})"))
         return None
     try:
-        loader = _FaqYamlLoader(text)
+        loader = _faq_yaml_loader()(text)
         try:
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else None
@@ -110,14 +120,18 @@ def _parse(path: Path, report: _Report) -> _Document | None:
         return None
     doc = _Document(name, data, {})
     if node is not None:
-        _walk(node, (), doc, report)
+        _walk(node, (), doc, report, (yaml.MappingNode, yaml.SequenceNode))
     return doc
 
 
-def _walk(node: yaml.Node, path: Path_, doc: _Document, report: _Report) -> None:
+def _walk(node: yaml.Node, path: Path_, doc: _Document, report: _Report,
+          kinds: tuple[type[yaml.MappingNode], type[yaml.SequenceNode]]) -> None:
+    """Note the line of every key and item; `kinds`: yaml's MappingNode and SequenceNode (yaml is imported
+    by the parse only)."""
     # A key's own line wins over its value's: a block mapping under `how-to-join:` starts on the next line.
     doc.lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
+    mapping, sequence = kinds
+    if isinstance(node, mapping):
         seen: set[str] = set()
         for key_node, value_node in node.value:
             key = str(key_node.value)
@@ -126,10 +140,10 @@ def _walk(node: yaml.Node, path: Path_, doc: _Document, report: _Report) -> None
                 report.error(doc, (*path, key, "#dup"), f"'{key}' appears twice here (duplicate key)")
             seen.add(key)
             doc.lines[(*path, key)] = key_node.start_mark.line + 1
-            _walk(value_node, (*path, key), doc, report)
-    elif isinstance(node, yaml.SequenceNode):
+            _walk(value_node, (*path, key), doc, report, kinds)
+    elif isinstance(node, sequence):
         for i, item in enumerate(node.value):
-            _walk(item, (*path, str(i)), doc, report)
+            _walk(item, (*path, str(i)), doc, report, kinds)
 
 
 def _strings(value: Any) -> bool:

@@ -8,14 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Delete, Integer, case, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.matching import MatchKind
 from bot.core.ports import LoggedQuestion, UserRecord
 from bot.storage.broadcasts import SqlBroadcasts
-from bot.storage.database import Database
+from bot.storage.database import DIALECTS, Database, dialect_insert
 from bot.storage.models import FeedbackVote, Question, User, utc_now
 from bot.storage.subscribers import SqlPersonalData, SqlSubscribers
 from bot.storage.write_behind import WriteBehind, new_question_id
@@ -50,12 +49,8 @@ class QuestionTally:
     rejected: int  # of which "none of these" was tapped
 
 
-# The dialects' own INSERT has ON CONFLICT; SQLite and PostgreSQL spell it the same way.
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-
-
 def _insert(dialect: str, model: type[Any]) -> Any:
-    return _INSERTS[dialect](model)
+    return dialect_insert(dialect)(model)
 
 
 async def _delete(session: AsyncSession, statement: Delete) -> int:
@@ -291,10 +286,10 @@ class Store:
 
     def __init__(self, database: Database, clock: Clock = utc_now) -> None:
         dialect = database.dialect
-        if dialect not in _INSERTS:
+        if dialect not in DIALECTS:
             raise ValueError(f"unsupported database {dialect!r}: lcbot runs on SQLite or PostgreSQL")
         self.database = database
-        self.write_behind = WriteBehind(database.sessions, _INSERTS[dialect], clock)
+        self.write_behind = WriteBehind(database.sessions, dialect_insert(dialect), clock)
         self.users = SqlUsers(database.sessions, dialect, clock, self.write_behind)
         self.questions = SqlQuestionLog(database.sessions, clock, self.write_behind)
         self.feedback = SqlFeedback(database.sessions, dialect, clock)

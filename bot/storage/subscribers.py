@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any, cast
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,10 +19,9 @@ from bot.core.ports import (
     SubscriberRecord,
     SubscriberStatus,
 )
+from bot.storage.database import dialect_insert
 from bot.storage.models import BroadcastDelivery, FeedbackVote, Subscriber, User
 from bot.storage.write_behind import WriteBehind
-
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 # The columns a save writes: everything but the keys and the creation time.
 _FIELDS = (
@@ -75,7 +73,7 @@ class SqlSubscribers:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], dialect: str) -> None:
         self._sessions = sessions
-        self._insert = _INSERTS[dialect]
+        self._insert = dialect_insert(dialect)
         self._open_steps: set[int] | None = None  # None: not tracked here, ask the database
 
     async def track_open_steps(self) -> None:

@@ -12,16 +12,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.storage.database import Database
+from bot.storage.database import Database, dialect_insert
 from bot.storage.models import ProcessedUpdate, utc_now
 
 # Telegram gives up redelivering an update after 24 hours; keep ids a little longer than that.
 KEEP_FOR = timedelta(hours=48)
 MAX_BATCH = 500
 
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 class SqlProcessedUpdates:
@@ -29,7 +27,7 @@ class SqlProcessedUpdates:
         self._engine = database.engine
         self._clock = clock
         # One statement, compiled once, run with many rows; RETURNING names the rows this call inserted.
-        self._claim = (_INSERTS[database.dialect](ProcessedUpdate)
+        self._claim = (dialect_insert(database.dialect)(ProcessedUpdate)
                        .on_conflict_do_nothing(index_elements=[ProcessedUpdate.update_id])
                        .returning(ProcessedUpdate.update_id))
         self._waiting: dict[int, list[asyncio.Future[bool]]] = {}

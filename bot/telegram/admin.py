@@ -19,7 +19,6 @@ from bot.core.markup import escape, split_message
 from bot.replies import Reply
 from bot.staff.reload import FaqWatcher, describe, reload_content
 from bot.staff.render import stats_html, unanswered_html
-from bot.staff.reports import gather_stats, gather_unanswered
 from bot.telegram import commands
 from bot.telegram.broadcasts import issues_text
 from bot.telegram.context import NO_PREVIEW, Context, LcbotApplication, is_private, send
@@ -64,6 +63,8 @@ async def _reply(update: Update, html: str) -> None:
 @admin_only
 async def show_stats(update: Update, context: Context) -> None:
     """Admins: questions per day and language, answer rates and votes per topic (`/stats 7`: last 7 days)."""
+    from bot.staff.reports import gather_stats  # imports PyYAML, which a start need not import
+
     stats = await gather_stats(context.services.store, _days(context))
     await _reply(update, stats_html(stats))
 
@@ -71,6 +72,8 @@ async def show_stats(update: Update, context: Context) -> None:
 @admin_only
 async def show_unanswered(update: Update, context: Context) -> None:
     """Admins: the questions the FAQ missed, similar ones grouped, most asked first, with the closest topic."""
+    from bot.staff.reports import gather_unanswered  # imports PyYAML, which a start need not import
+
     days = _days(context)
     services = context.services
     total, groups = await gather_unanswered(services.store, services.library.answerer, days)

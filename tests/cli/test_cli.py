@@ -171,6 +171,21 @@ def test_faq_export_lists_every_core_topic_in_every_language(workdir: Path) -> N
     assert any(entry["refines"] for entry in entries), "the FAQ has extra topics refining core ones"
 
 
+def test_an_export_piped_into_a_reader_that_stops_early_ends_quietly(workdir: Path) -> None:
+    # `lcbot faq export --json | head -c 100`: the reader closes the pipe after a few bytes.
+    with subprocess.Popen([str(LCBOT), "faq", "export", "--json"], cwd=workdir, env=clean_env(),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as export:
+        assert export.stdout is not None and export.stderr is not None
+        head = export.stdout.read(100)
+        export.stdout.close()
+        errors = export.stderr.read().decode()
+        code = export.wait(timeout=60)
+
+    assert head.startswith(b"{")
+    assert code == 141
+    assert "Traceback" not in errors and "BrokenPipe" not in errors, errors
+
+
 def test_run_without_a_token_explains_how_to_get_one(workdir: Path) -> None:
     run = lcbot("run", cwd=workdir, timeout=30)
     assert run.returncode != 0

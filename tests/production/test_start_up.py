@@ -1,9 +1,11 @@
 """What makes a start quick stays correct: compiled catalogs reused only for the same .po file, the
-collector paused and restored, httpx's command-line client never imported."""
+collector paused and restored, httpx's command-line client never imported, nor what a start on SQLite
+does not need (email-validator, rich, the PostgreSQL dialect; alembic and yaml on a restart)."""
 
 from __future__ import annotations
 
 import gettext
+import os
 import shutil
 import subprocess
 import sys
@@ -99,3 +101,65 @@ def test_the_command_line_imports_leave_the_collector_running() -> None:
                     "print(gc.isenabled())")
 
     assert state.endswith("True")
+
+
+# What `lcbot run --webhook` imports, up to ready (the `ready` callback: /healthz answers from then on).
+_SERVE = """
+import asyncio, sys
+from bot.__main__ import skip_unused_imports
+skip_unused_imports()
+from bot.cli import imports_frozen
+from bot.config import load_settings
+with imports_frozen():
+    from bot.telegram.runner import run_bot
+    from bot.webhook_server import serve_webhook
+
+async def main():
+    stop = asyncio.Event()
+    def ready(serving):
+        print(" ".join(sorted(sys.modules)))
+        stop.set()
+    return await serve_webhook(load_settings(), stop, ready=ready)
+
+sys.exit(asyncio.run(main()))
+"""
+# Needed by no start: addresses are checked (email-validator) and terminal tables drawn (rich) only when
+# asked for.
+NEVER_AT_START = ("email_validator", "rich")
+# Needed by a first start only: migrating the new database (alembic, which loads every dialect it knows),
+# reading the FAQ files (yaml). A restart on SQLite takes SQLite's own INSERT, not PostgreSQL's.
+NOT_AT_RESTART = ("alembic", "yaml", "sqlalchemy.dialects.postgresql")
+
+
+def test_a_start_on_sqlite_imports_only_what_it_needs(tmp_path: Path) -> None:
+    stand_in = subprocess.Popen([sys.executable, "-m", "tests.fakes.telegram_api", "--port", "0"], cwd=PROJECT,
+                                stdout=subprocess.PIPE, text=True)
+    try:
+        assert stand_in.stdout is not None
+        base_url = stand_in.stdout.readline().split()[-1]
+        token = stand_in.stdout.readline().split()[-1]
+        env = {key: value for key, value in os.environ.items()
+               if not key.startswith("LCBOT_") and key != "TELEGRAM_BOT_TOKEN"}
+        env.update(PYTHONPATH=str(PROJECT), TELEGRAM_BOT_TOKEN=token, LCBOT_TELEGRAM_API_URL=base_url,
+                   LCBOT_WEBHOOK_URL="http://127.0.0.1:8443", LCBOT_WEBHOOK_SECRET="secret_0123",
+                   LCBOT_LISTEN="127.0.0.1:0", LCBOT_DATABASE_URL=f"sqlite:///{tmp_path}/lcbot.db",
+                   LCBOT_CACHE_DIR=str(tmp_path / "cache"), LCBOT_FAQ_WATCH_SECONDS="0", LCBOT_LOG_LEVEL="WARNING")
+
+        def start() -> set[str]:
+            run = subprocess.run([sys.executable, "-c", _SERVE], cwd=tmp_path, env=env, capture_output=True,
+                                 text=True, timeout=120)
+            assert run.returncode == 0, run.stderr
+            return set(run.stdout.split())
+
+        def imported(modules: set[str], names: tuple[str, ...]) -> list[str]:
+            return sorted(m for m in modules if m in names or m.startswith(tuple(f"{n}." for n in names)))
+
+        first, restart = start(), start()
+    finally:
+        stand_in.terminate()
+        stand_in.wait(timeout=10)
+
+    assert "sqlalchemy.dialects.sqlite" in first and "aiohttp" in first and "uvicorn" in first  # it did start
+    assert imported(first, NEVER_AT_START) == []
+    assert "alembic" in first  # the new database was migrated
+    assert imported(restart, NEVER_AT_START + NOT_AT_RESTART) == []
