@@ -6,18 +6,22 @@ does not yet handle is marked xfail (not reworded until it passes), so it stays 
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from bot.config import bundled
 from bot.core.answering import Answer, Answerer, Question
 from bot.core.faq import Faq
-from bot.core.matching import MatchKind
+from bot.core.matching import FaqIndex, MatchKind, Thresholds
+from bot.core.ngrams import NgramCentroids
+from bot.core.text import fold
 from bot.storage.faq_files import read_faq
 
 
@@ -356,3 +360,77 @@ def test_which_and_how_stay_apart_in_russian(answerer: Answerer, faq: Faq) -> No
 def test_a_stretched_greeting_or_thanks_is_small_talk(answerer: Answerer, text: str) -> None:
     answer = ask(answerer, text)
     assert answer.kind is MatchKind.ANSWER and answer.faq_id in {"greeting", "thanks"}, answer
+
+
+# The character n-gram model (bot/core/ngrams.py): a second reading of the message, blended into the scores.
+
+def test_a_misspelt_casual_question_is_answered_when_its_word_pieces_agree(answerer: Answerer, faq: Faq) -> None:
+    # Three misspelt words: the word matcher alone only suggests; most of their n-grams are the FAQ's.
+    assert_answers(faq, ask(answerer, "hw much is teh membrship fee for citys"), "membership-fee", "en")
+
+
+def test_the_ngram_opinion_lifts_the_topic_a_misspelt_message_means(answerer: Answerer) -> None:
+    tied = {"membership-fee": 0.5, "contact": 0.5}
+    blended = answerer.index.second_opinion("memebrship fe for a citty", ["en"], tied)
+    assert blended["membership-fee"] > blended["contact"]
+
+
+def test_the_ngram_opinion_reads_each_language_in_its_own_variants(answerer: Answerer) -> None:
+    tied = {"membership-fee": 0.5, "contact": 0.5}
+    in_french = answerer.index.second_opinion("cotisation des membres", ["fr"], tied)
+    in_chinese = answerer.index.second_opinion("cotisation des membres", ["zh"], tied)
+    assert in_french["membership-fee"] > in_chinese["membership-fee"]
+
+
+@pytest.mark.parametrize("text", ["How can our city join the UNESCO Creative Cities Network?",
+                                  "Comment notre ville peut-elle devenir ville créative de l'UNESCO ?"])
+def test_joining_another_unesco_network_gets_no_joining_answer(answerer: Answerer, text: str) -> None:
+    # The n-grams of "join our city network" are the joining topic's; the FAQ's `outside` phrases say that
+    # the network meant is another one, and then the n-gram reading gives no support.
+    assert ask(answerer, text).kind is not MatchKind.ANSWER
+
+
+def test_without_its_share_the_ngram_opinion_leaves_the_scores_as_they_are(faq: Faq) -> None:
+    index = FaqIndex(faq, Thresholds(opinion_share=0.0))
+    assert index.second_opinion("membership fee", ["en"], {"membership-fee": 0.42}) == {"membership-fee": 0.42}
+
+
+NGRAM_PROBE = """
+import json, pickle, sys
+model = pickle.load(open(sys.argv[1], "rb"))
+print(json.dumps([round(x, 6) for x in model.opinion("membrship fees of citys", ["en"]).tolist()]))
+"""
+
+
+def test_a_pickled_ngram_model_reads_alike_in_every_process(tmp_path: Path) -> None:
+    """The index is pickled (bot/faq_cache.py) and read by other processes: the n-grams' buckets must not
+    depend on the process's string hashing, or a cached index would read every message as noise."""
+    import pickle
+
+    model = NgramCentroids([(0, "en", fold("Is there a membership fee for cities?")),
+                            (1, "en", fold("How can I contact the network?"))], topics=2)
+    path = tmp_path / "ngrams.pickle"
+    path.write_bytes(pickle.dumps(model))
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        run = subprocess.run([sys.executable, "-c", NGRAM_PROBE, str(path)], capture_output=True, text=True,
+                             env=env, timeout=60, check=True)
+        outputs.add(run.stdout)
+    assert len(outputs) == 1, outputs
+    membership, contact = json.loads(outputs.pop())
+    assert membership > 0.2 > contact  # read at all: a misspelt message still shares n-grams with its topic
+
+
+def test_cross_validation_sets_each_variant_aside_once_and_keeps_each_topic_title(faq: Faq) -> None:
+    """bot/core/calibration.py: the thresholds are compared on variants the index was built without."""
+    from bot.core.calibration import folds
+
+    held_out: list[tuple[str, str, str]] = []
+    for reduced, held in folds(faq):
+        for key, entry in faq.entries.items():
+            assert reduced.entries[key].questions[0] == entry.questions[0]
+        for topic, lang, text in held:
+            assert text not in reduced.entries[(topic, lang)].questions
+        held_out += held
+    assert sorted(held_out) == sorted((e.id, e.lang, q) for e in faq.entries.values() for q in e.questions[1:])

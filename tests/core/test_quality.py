@@ -1,8 +1,9 @@
 """Answer quality on the team's evaluation set (eval/*.jsonl), held against product.md's bars.
 
 The never-again bars (no confident wrong answer, out-of-scope questions not answered) are asserted as
-they stand today; the right-answer bar (95 % in every language) is not reached yet and is marked so, with
-today's figure asserted as a floor so that it can only go up.
+they stand today; the right-answer bar (95 % in every language) is reached in the languages of
+MEETS_BARS, asserted there; the others are marked as not there yet (strict: a language that gets there
+fails the xfail, and joins MEETS_BARS), with today's figure asserted as a floor so that it can only go up.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from bot.storage.faq_files import read_faq
 
 EVAL = Path(__file__).resolve().parents[2] / "eval"
 LANGUAGES = ["ar", "de", "en", "es", "fr", "pt", "ru", "zh"]
+MEETS_BARS = {"en"}
 
 
 @pytest.fixture(scope="module")
@@ -45,17 +47,22 @@ def test_out_of_scope_questions_are_not_answered(report: Report) -> None:
 
 
 def test_the_right_answer_rate_does_not_fall_below_todays(report: Report) -> None:
-    assert report.total.rate("right") >= 85.0
+    assert report.total.rate("right") >= 90.0
     for lang, tally in report.by_lang.items():
-        assert tally.rate("right") >= 77.0, f"{lang}: {tally.rate('right'):.1f} % right"
+        assert tally.rate("right") >= 82.0, f"{lang}: {tally.rate('right'):.1f} % right"
 
 
 def test_the_reply_is_in_the_language_of_the_question(report: Report) -> None:
     assert 100.0 * report.total.lang_right / (report.total.in_scope + report.total.out_of_scope) >= 98.0
 
 
-@pytest.mark.xfail(strict=True, reason="product bar not reached yet: right >= 95 % in every language "
-                                       "(today about 87 % overall; see `lcbot eval`)")
-@pytest.mark.parametrize("lang", LANGUAGES)
+NOT_YET = pytest.mark.xfail(strict=True, reason="product bar not reached yet in this language: right >= 95 %, "
+                                                "wrong <= 1 %, out-of-scope answered <= 3 % (see `lcbot eval`)")
+
+
+@pytest.mark.parametrize("lang", [lang if lang in MEETS_BARS else pytest.param(lang, marks=NOT_YET)
+                                  for lang in LANGUAGES])
 def test_every_language_meets_the_product_quality_bars(report: Report, lang: str) -> None:
-    assert meets_bars(report.by_lang[lang])
+    tally = report.by_lang[lang]
+    assert meets_bars(tally), (f"{lang}: right {tally.rate('right'):.1f} %, wrong {tally.rate('wrong'):.1f} %, "
+                               f"out-of-scope answered {tally.rate('oos_answered'):.1f} %")
