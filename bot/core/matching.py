@@ -109,21 +109,12 @@ class Query:
     outside: bool = False  # it names another subject (a phrase of the FAQ's `outside` list)
 
 
-@dataclass(slots=True)
-class _Variant:
-    topic: int
-    weights: dict[str, float]
-    total: float
-
-
 @dataclass
 class LanguageIndex:
     """The precomputed index of one language's question variants."""
 
     analyzer: Analyzer
     topic_ids: list[str]
-    variants: list[_Variant] = field(default_factory=list)
-    postings: dict[str, list[int]] = field(default_factory=dict)
     idf: dict[str, float] = field(default_factory=dict)
     stems: frozenset[str] = frozenset()  # every stem of the variants, before synonyms are merged
     unknown_weight: float = 1.0
@@ -191,21 +182,20 @@ class LanguageIndex:
         index.topics_of = {t: frozenset(topics) for t, topics in doc_freq.items()}
         index.unknown_weight = math.log(1 + n / 2)
         raw.sort(key=lambda item: item[0])  # variants grouped by topic, for numpy's reduceat
+        # Only arrays are kept of the variants (a per-variant dict of weights took megabytes of the serving
+        # process for nothing a query reads).
         postings: dict[str, list[int]] = {}
-        for pos, tokens in raw:
-            weights = {t: index.idf[t] for t in tokens}
-            number = len(index.variants)
-            index.variants.append(_Variant(pos, weights, sum(weights.values())))
+        for number, (_, tokens) in enumerate(raw):
             for token in tokens:
                 postings.setdefault(token, []).append(number)
-        index.postings = postings
-        index.variant_topic = np.array([v.topic for v in index.variants], dtype=np.int32)
-        index.variant_total = np.array([v.total for v in index.variants], dtype=np.float64)
-        if len(index.variants):
+        index.variant_topic = np.array([pos for pos, _ in raw], dtype=np.int32)
+        index.variant_total = np.array([sum(index.idf[t] for t in tokens) for _, tokens in raw],
+                                       dtype=np.float64)
+        if raw:
             starts = np.flatnonzero(np.r_[True, index.variant_topic[1:] != index.variant_topic[:-1]])
             index.topic_starts = starts
             index.topic_of_start = index.variant_topic[starts]
-            index.variant_slot = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(index.variants)]))
+            index.variant_slot = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(raw)]))
         index.token_variants = {t: np.array(numbers, dtype=np.int32) for t, numbers in postings.items()}
         index.token_topics = {t: np.array(sorted(topics), dtype=np.int32) for t, topics in doc_freq.items()}
         # Naive Bayes: how typical each word is of each topic (the share of its variants using it).
@@ -410,7 +400,7 @@ class LanguageIndex:
         topic_lengths = [len(a) for a in topic_lists]
         coverage = np.bincount(topic_hits, weights=np.repeat(gains, topic_lengths), minlength=len(self.topic_ids))
         hit = np.bincount(np.concatenate(variant_lists), weights=np.repeat(gains, [len(a) for a in variant_lists]),
-                          minlength=len(self.variants))
+                          minlength=len(self.variant_topic))
         # F-beta of precision min(hit, total) / total (context words add to hits, not to the total) and recall
         # hit / variant total, which simplifies to (1 + b2) hit / (b2 variant total + max(hit, total)).
         b2 = self.beta * self.beta
