@@ -43,6 +43,10 @@ from bot.core.ngrams import NgramCentroids
 from bot.core.text import OUTSIDE, Analyzer, clauses, fold, han_bigrams, has_han, is_han, is_question, unique, words
 
 MAX_QUERY_CHARS = 1_000
+# Typo corrections remembered per language, emptied when full: a serving process meets new words (names,
+# typos) for as long as it runs, and its memory must stay bounded (40,000 messages of fresh typos grew an
+# unbounded cache by tens of megabytes).
+CORRECTION_CACHE = 2_000
 MAX_SEGMENTS = 6
 HAN_UNKNOWN = 0.35  # weight of an unknown Chinese bigram, relative to an unknown word
 OUTSIDE_PENALTY = 3.0  # a phrase naming another subject weighs like three unknown words
@@ -265,8 +269,9 @@ class LanguageIndex:
         found = self._nearest(word, self._by_length, self._surface.get)
         if found is None and stem is not None and stem != word:
             found = self._nearest(stem, self._stems_by_length, lambda s: s)
-        if len(self._corrections) < 20_000:
-            self._corrections[key] = found
+        if len(self._corrections) >= CORRECTION_CACHE:
+            self._corrections.clear()
+        self._corrections[key] = found
         return found
 
     def _han_typos(self, text: str) -> str:

@@ -40,6 +40,9 @@ _OPENING = re.compile(r"^\s*([^,，،]{1,25})[,，،]\s*(.+)$", re.DOTALL)  # "H
 OUTSIDE = "~!outside"  # the token of a phrase that signals another subject ("Creative Cities Network")
 
 _PROCLITICS = {"ar": "لبكفو"}  # one-letter words written onto the next one
+# Stems remembered per language, emptied when full: a serving process meets new words for as long as it
+# runs, and its memory must stay bounded.
+STEM_CACHE = 4_000
 
 SNOWBALL_NAMES = {
     "en": "english", "fr": "french", "es": "spanish", "de": "german", "pt": "portuguese",
@@ -53,7 +56,22 @@ _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\u
 _STRETCHED = re.compile(r"([^\W\d_])\1{2,}")  # "holaaa", "merciii", "شكرااا": a letter typed 3+ times
 
 
-@functools.lru_cache(maxsize=4096)  # a message is folded once per candidate language: remember it
+def new_stemmer(language: str) -> object | None:
+    """The Snowball stemmer of a language (None: the language has none), without a cache of its own.
+
+    PyStemmer remembers 10,000 words per stemmer by default, a second copy of what `Analyzer.stem`
+    remembers: in a serving process that meets new words for as long as it runs, tens of megabytes.
+    """
+    name = SNOWBALL_NAMES.get(language)
+    if not name:
+        return None
+    stemmer = snowballstemmer.stemmer(name)
+    if hasattr(stemmer, "maxCacheSize"):
+        stemmer.maxCacheSize = 0
+    return stemmer
+
+
+@functools.lru_cache(maxsize=256)  # a message is folded once per candidate language: remember it
 def fold(text: str) -> str:
     """Unicode-normalise and casefold; drop accents, diacritics and Arabic letter variants; a letter
     stretched for emphasis ("holaaa") is written once."""
@@ -152,12 +170,10 @@ class Analyzer:
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
-        name = SNOWBALL_NAMES.get(self.language)
-        self._stemmer = snowballstemmer.stemmer(name) if name else None
+        self._stemmer = new_stemmer(self.language)
 
     def __post_init__(self) -> None:
-        name = SNOWBALL_NAMES.get(self.language)
-        self._stemmer = snowballstemmer.stemmer(name) if name else None
+        self._stemmer = new_stemmer(self.language)
         self.stopwords = frozenset(fold(word) for word in self.stopwords)
         # Longest first, then alphabetical: the order must not depend on the process's string hashing.
         self._han_stops = tuple(sorted((w for w in self.stopwords if is_han(w)), key=lambda w: (-len(w), w)))
@@ -242,8 +258,9 @@ class Analyzer:
                 bare = self._stemmer.stemWord(word[1:])
                 if self.lexicon.get(bare, 0) > self.lexicon.get(stem, 0):
                     stem = bare
-        if len(self._stem_cache) < 50_000:
-            self._stem_cache[word] = stem
+        if len(self._stem_cache) >= STEM_CACHE:
+            self._stem_cache.clear()
+        self._stem_cache[word] = stem
         return stem
 
     def in_phrases(self, stems: list[str]) -> set[int]:

@@ -434,3 +434,24 @@ def test_cross_validation_sets_each_variant_aside_once_and_keeps_each_topic_titl
             assert text not in reduced.entries[(topic, lang)].questions
         held_out += held
     assert sorted(held_out) == sorted((e.id, e.lang, q) for e in faq.entries.values() for q in e.questions[1:])
+
+
+def test_a_long_stream_of_new_words_leaves_the_matchers_memory_bounded(faq: Faq) -> None:
+    # A serving process meets names, typos and slang for as long as it runs: what it remembers of them
+    # must stay bounded, and no second cache (the C stemmer's own) may grow beside the matcher's.
+    from bot.core.matching import CORRECTION_CACHE
+    from bot.core.text import STEM_CACHE
+
+    answerer = Answerer(faq)
+    rng = random.Random(7)
+    letters = "abcdefghijklmnopqrstuvwxyzéàüöñç"
+    for _ in range(1_500):
+        words = ["".join(rng.choice(letters) for _ in range(rng.randint(4, 10))) for _ in range(6)]
+        answerer.ask(Question(" ".join(words)))
+
+    for index in answerer.index.languages.values():
+        assert len(index.analyzer._stem_cache) <= STEM_CACHE
+        assert len(index._corrections) <= CORRECTION_CACHE
+        stemmer = index.analyzer._stemmer
+        assert stemmer is None or getattr(stemmer, "maxCacheSize", 0) == 0
+    assert sum(len(index.analyzer._stem_cache) for index in answerer.index.languages.values()) > STEM_CACHE
