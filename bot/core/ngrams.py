@@ -231,24 +231,43 @@ class NgramCentroids:
         """Pickled without the per-word cache: it refills with the words people actually write."""
         return {**self.__dict__, "_cache": {}, "_masks": {}}
 
-    def _word(self, word: str) -> tuple[np.ndarray, np.ndarray, float]:
-        """What one word adds to a message's cosines: (classes, their weights, the word's squared norm),
-        before the message's norm divides them. Remembered: the words people write repeat."""
-        found = self._cache.get(word)
-        if found is None:
-            buckets, counts = np.unique(word_buckets([word])[0], return_counts=True)
-            query = self.idf[buckets].astype(np.float64) * (1 + np.log(counts))
-            begin = self.starts[buckets]
-            size = self.starts[buckets + 1] - begin
-            ends = np.cumsum(size)
-            gather = np.arange(ends[-1]) + np.repeat(begin - (ends - size), size)
-            classes, inverse = np.unique(self.entry_class[gather], return_inverse=True)
-            weights = np.bincount(inverse, weights=self.entry_weight[gather] * np.repeat(query, size))
-            found = (classes.astype(np.int32), weights.astype(np.float32), float(query @ query))
-            if len(self._cache) >= WORD_CACHE:
-                self._cache.clear()
-            self._cache[word] = found
-        return found
+    def _words(self, found: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray, float]]:
+        """What each word adds to a message's cosines: (classes, their weights, the word's squared norm),
+        before the message's norm divides them. Remembered: the words people write repeat. The words not
+        remembered yet are hashed together (one vectorised pass costs about what one word alone does)."""
+        cache = self._cache
+        new = [word for word in found if word not in cache]
+        if new and len(cache) + len(new) > WORD_CACHE:
+            cache.clear()
+            new = list(dict.fromkeys(found))
+        if new:
+            for word, share in zip(new, self._shares(word_buckets(new)), strict=True):
+                cache[word] = share
+        return [cache[word] for word in found]
+
+    def _shares(self, hashed: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray, float]]:
+        """Each word's share of the cosines, from its hashed n-grams: computed for all the words at once,
+        keyed by (word, n-gram) then (word, class), so a message's new words cost one pass, not one each."""
+        if not hashed:
+            return []
+        count = len(hashed)
+        owner = np.repeat(np.arange(count, dtype=np.int64), [len(h) for h in hashed])
+        keys, counts = np.unique(owner * BUCKETS + np.concatenate(hashed).astype(np.int64), return_counts=True)
+        word = keys // BUCKETS
+        buckets = keys % BUCKETS
+        query = self.idf[buckets].astype(np.float64) * (1 + np.log(counts))
+        norms = np.bincount(word, weights=query * query, minlength=count)
+        begin = self.starts[buckets].astype(np.int64)
+        size = self.starts[buckets + 1] - begin
+        ends = np.cumsum(size)
+        gather = np.arange(ends[-1]) + np.repeat(begin - (ends - size), size)
+        classes = len(self.class_topic)
+        pairs, inverse = np.unique(np.repeat(word, size) * classes + self.entry_class[gather], return_inverse=True)
+        weights = np.bincount(inverse, weights=self.entry_weight[gather] * np.repeat(query, size))
+        splits = np.searchsorted(pairs // classes, np.arange(1, count))
+        return [(klass, weight, float(norm)) for klass, weight, norm in
+                zip(np.split((pairs % classes).astype(np.int32), splits),
+                    np.split(weights.astype(np.float32), splits), norms.tolist(), strict=True)]
 
     def opinion(self, text: str, languages: Sequence[str] = (), topics: np.ndarray | None = None) -> np.ndarray:
         """The cosine (0..1) of `text` with each topic number of `topics` (all when None), each topic's best
@@ -263,7 +282,8 @@ class NgramCentroids:
         repeats: dict[str, int] = {}
         for word in found:
             repeats[word] = repeats.get(word, 0) + 1
-        parts = [(self._word(word), 1 + math.log(n) if n > 1 else 1.0) for word, n in repeats.items()]
+        shares = self._words(list(repeats))
+        parts = [(share, 1 + math.log(n) if n > 1 else 1.0) for share, n in zip(shares, repeats.values(), strict=True)]
         norm = math.sqrt(sum(part[2] * tf * tf for part, tf in parts))
         if len(parts) == 1:
             (classes, weights, _), tf = parts[0]
