@@ -40,6 +40,9 @@ HAN_SIZES = (1, 2, 3)  # and within a run of Chinese characters
 MAX_WORD = 40  # longer "words" (URLs, keyboard mashing) are cut: their n-grams say nothing more
 MAX_POSTINGS = 64  # (topic, language) pairs kept per n-gram: those it weighs most in
 CHUNK = 500  # variants read at once at build: bounds the memory the build takes, whatever the FAQ's size
+# A message's new words x the FAQ's (topic, language) classes up to this many are summed in a dense array
+# (the real FAQ: ~240 classes); beyond (synthetic FAQs of thousands of topics), sorted.
+DENSE_PAIRS = 1 << 20
 WORD_CACHE = 3_000  # words whose share of a message's cosines is remembered (about 1 kB each)
 
 _MULTIPLIER = np.uint64(0x100000001B3)
@@ -262,12 +265,20 @@ class NgramCentroids:
         ends = np.cumsum(size)
         gather = np.arange(ends[-1]) + np.repeat(begin - (ends - size), size)
         classes = len(self.class_topic)
-        pairs, inverse = np.unique(np.repeat(word, size) * classes + self.entry_class[gather], return_inverse=True)
-        weights = np.bincount(inverse, weights=self.entry_weight[gather] * np.repeat(query, size))
-        splits = np.searchsorted(pairs // classes, np.arange(1, count))
-        return [(klass, weight, float(norm)) for klass, weight, norm in
-                zip(np.split((pairs % classes).astype(np.int32), splits),
-                    np.split(weights.astype(np.float32), splits), norms.tolist(), strict=True)]
+        keyed = np.repeat(word, size) * classes + self.entry_class[gather]  # (word, class)
+        values = self.entry_weight[gather] * np.repeat(query, size)
+        if count * classes <= DENSE_PAIRS:  # the real FAQ: summed in place, no sort
+            dense = np.bincount(keyed, weights=values, minlength=count * classes)
+            pairs = np.flatnonzero(dense)
+            weights = dense[pairs]
+        else:
+            pairs, inverse = np.unique(keyed, return_inverse=True)
+            weights = np.bincount(inverse, weights=values)
+        bounds = [0, *np.searchsorted(pairs // classes, np.arange(1, count)).tolist(), len(pairs)]
+        klass = (pairs % classes).astype(np.int32)
+        weight = weights.astype(np.float32)
+        return [(klass[begin:end], weight[begin:end], norm)
+                for begin, end, norm in zip(bounds[:-1], bounds[1:], norms.tolist(), strict=True)]
 
     def opinion(self, text: str, languages: Sequence[str] = (), topics: np.ndarray | None = None) -> np.ndarray:
         """The cosine (0..1) of `text` with each topic number of `topics` (all when None), each topic's best
