@@ -47,9 +47,9 @@ class Assistant:
 
     async def language_of(self, asker: Asker) -> str:
         """The language for menus and commands: the saved choice, else Telegram's, else the default."""
-        record = await self.users.get(asker.user_id)
+        saved = await self.users.saved_language(asker.user_id)
         self.users.seen(asker.user_id, asker.telegram_language)
-        return self.answerer.policy.preferred(record.language if record else None, asker.telegram_language)
+        return self.answerer.policy.preferred(saved, asker.telegram_language)
 
     async def ask(self, asker: Asker, text: str) -> AskResult:
         """Answer from the FAQ; nothing on the way waits for a database write.
@@ -75,11 +75,10 @@ class Assistant:
 
     async def _saved_language(self, asker: Asker) -> str | None:
         try:
-            record = await self.users.get(asker.user_id)
+            return await self.users.saved_language(asker.user_id)
         except Exception:  # storage down: answer without the saved language rather than not at all
             log.warning("user record unavailable; answering without the saved language", exc_info=True)
             return None
-        return record.language if record else None
 
     async def choose_language(self, asker: Asker, wanted: str) -> str | None:
         """Save the user's language; returns it, or None when it is not one we speak."""

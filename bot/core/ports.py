@@ -41,6 +41,10 @@ class Users(Protocol):
 
     async def get(self, telegram_id: int) -> UserRecord | None: ...
 
+    async def saved_language(self, telegram_id: int) -> str | None:
+        """The user's /language choice, if any."""
+        ...
+
 
 class QuestionLog(Protocol):
     async def record(self, question: LoggedQuestion) -> int:

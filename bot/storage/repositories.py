@@ -80,6 +80,30 @@ class SqlUsers:
         self._dialect = dialect
         self._clock = clock
         self._write_behind = write_behind
+        self._languages: dict[int, str] | None = None  # None: not kept here, ask the database
+
+    async def track_languages(self) -> None:
+        """Keep the users' /language choices in memory, so a message of unclear language needs no read.
+
+        Only for a process that alone talks with users (polling: Telegram serves getUpdates to a single
+        client): choices are made in the conversation, and erasures (/forget) go through this process too.
+        Few users choose a language, so the map stays small.
+        """
+        query = select(User.telegram_id, User.language).where(User.language.is_not(None))
+        async with self._sessions() as session:
+            self._languages = {telegram_id: language for telegram_id, language in await session.execute(query)}
+
+    async def saved_language(self, telegram_id: int) -> str | None:
+        """The user's /language choice, if any."""
+        if self._languages is not None:
+            return self._languages.get(telegram_id)
+        user = await self.get(telegram_id)
+        return user.language if user else None
+
+    def forget_language(self, telegram_id: int) -> None:
+        """The user was erased: their choice goes with them."""
+        if self._languages is not None:
+            self._languages.pop(telegram_id, None)
 
     def seen(self, telegram_id: int, telegram_language: str | None) -> None:
         """Note that the user wrote now; written with the next batch (no reply waits for it)."""
@@ -124,6 +148,11 @@ class SqlUsers:
         async with self._sessions() as session:
             await session.execute(upsert)
             await session.commit()
+        if self._languages is not None:
+            if language is None:
+                self._languages.pop(telegram_id, None)
+            else:
+                self._languages[telegram_id] = language
 
     async def get(self, telegram_id: int) -> UserRecord | None:
         async with self._sessions() as session:
@@ -135,7 +164,8 @@ class SqlUsers:
         async with self._sessions() as session:
             deleted = await _delete(session, delete(User).where(User.telegram_id == telegram_id))
             await session.commit()
-            return deleted > 0
+        self.forget_language(telegram_id)
+        return deleted > 0
 
 
 class SqlQuestionLog:
@@ -294,7 +324,8 @@ class Store:
         self.questions = SqlQuestionLog(database.sessions, clock, self.write_behind)
         self.feedback = SqlFeedback(database.sessions, dialect, clock)
         self.subscribers = SqlSubscribers(database.sessions, dialect)
-        self.personal_data = SqlPersonalData(database.sessions, self.write_behind)
+        self.personal_data = SqlPersonalData(database.sessions, self.write_behind,
+                                             on_erase=self.users.forget_language)
         self.broadcasts = SqlBroadcasts(database)
 
     async def flush(self) -> None:

@@ -5,6 +5,7 @@ Kept apart from repositories.py (which wires them into Store) so each file keeps
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from sqlalchemy import delete, func, select, update
@@ -157,9 +158,11 @@ class SqlSubscribers:
 class SqlPersonalData:
     """Implements bot.core.ports.PersonalData: one person's rows in every table that names them."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], write_behind: WriteBehind | None = None) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], write_behind: WriteBehind | None = None,
+                 on_erase: Callable[[int], None] | None = None) -> None:
         self._sessions = sessions
         self._write_behind = write_behind
+        self._on_erase = on_erase  # told of each erasure (the users' languages kept in memory)
 
     async def feedback_count(self, telegram_id: int) -> int:
         query = select(func.count(FeedbackVote.id)).where(FeedbackVote.telegram_id == telegram_id)
@@ -178,6 +181,8 @@ class SqlPersonalData:
                 removed += result.rowcount
             await session.commit()
         self._discard_pending(telegram_id)  # noted while the rows were being deleted
+        if self._on_erase is not None:
+            self._on_erase(telegram_id)
         return removed > 0
 
     def _discard_pending(self, telegram_id: int) -> None:

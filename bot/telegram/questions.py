@@ -38,13 +38,15 @@ async def answer_question(update: Update, context: Context) -> None:
     if text is None:
         return  # a group conversation not meant for us
     services = context.services
-    if is_private(update) and await newsletter.continue_sign_up(message, context, user, text):
-        return  # the answer to a sign-up step (email, code, organisation), not a question
-    if not text.strip():  # just "@bot": show what it can talk about
-        t = await translator_for(context, user)
-        await send(message, category_menu(t, services.library.faq, t.lang))
-        return
+    # "typing…" if the reply is slow, whichever way it goes: a sign-up step (which may send an e-mail) or
+    # an answer.
     async with typing(context, message.chat_id):
+        if is_private(update) and await newsletter.continue_sign_up(message, context, user, text):
+            return  # the answer to a sign-up step (email, code, organisation), not a question
+        if not text.strip():  # just "@bot": show what it can talk about
+            t = await translator_for(context, user)
+            await send(message, category_menu(t, services.library.faq, t.lang))
+            return
         result = await services.assistant.ask(asker_of(user), text)
     answer, faq = result.answer, result.faq
     services.metrics.answers.labels(answer.kind.value, answer.lang).inc()

@@ -50,8 +50,10 @@ async def poll(settings: Settings, stop: asyncio.Event | None = None, *, poll_ti
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     async with build_services(settings) as services:
-        # Telegram serves getUpdates to one client only: this process alone sees sign-up steps opened.
+        # Telegram serves getUpdates to one client only: this process alone sees sign-up steps opened and
+        # languages chosen.
         await services.store.subscribers.track_open_steps()
+        await services.store.users.track_languages()
         application = build_application(services)
         # What start-up built (modules, the FAQ index, catalogs) lives as long as the process: taken
         # out of the garbage collector's generations, it is no longer walked by each full collection,

@@ -72,6 +72,31 @@ async def test_choosing_a_language_before_any_message_creates_the_user(store: St
     assert user is not None and user.language == "zh"
 
 
+async def test_a_polling_process_knows_saved_languages_without_reading_and_forgets_an_erased_user(
+        store: Store, database_url: str) -> None:
+    await store.users.set_language(21, "ar")  # chosen before this process started
+    await store.users.touch(22, "de")
+    tracking = Store(store.database)
+    await tracking.users.track_languages()
+
+    await tracking.users.set_language(22, "pt")  # chosen in this process
+    await tracking.users.set_language(23, "ru")
+    await tracking.users.set_language(23, None)  # back to following Telegram
+    await store.database.close()  # no read is left to make
+
+    assert await tracking.users.saved_language(21) == "ar"
+    assert await tracking.users.saved_language(22) == "pt"
+    assert await tracking.users.saved_language(23) is None
+    assert await tracking.users.saved_language(24) is None
+
+    async with Database(database_url) as reopened:
+        tracking = Store(reopened)
+        await tracking.users.track_languages()
+        assert await tracking.personal_data.erase(21) is True  # /forget
+        assert await tracking.users.saved_language(21) is None
+        assert await Store(reopened).users.saved_language(22) == "pt"  # untracked: read from the database
+
+
 async def test_telegram_ids_above_32_bits_are_stored(store: Store) -> None:
     await store.users.touch(BIG_TELEGRAM_ID, "en")
     await store.feedback.record(BIG_TELEGRAM_ID, "join", "en", helpful=True)

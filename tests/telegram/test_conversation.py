@@ -217,18 +217,22 @@ def _plain(html: str) -> str:
 async def test_a_reply_that_takes_time_shows_typing_first(database_url: str) -> None:
     if not database_url.startswith("postgresql"):
         pytest.skip("needs a database that can be made slow on purpose: PostgreSQL's table locks")
+    from tests.telegram.test_newsletter import change, subscribe, tap
+
     async with running_bot(database_url) as bot:
-        await bot.say("/language", user_id=1201)  # the user exists; their saved language is read below
+        done = await subscribe(bot, 1201, "en")
+        await tap(bot, "1:e:", 1201, "en", message_id=done["message_id"])  # the bot now awaits an address
+        await change(bot, 1201, awaiting=None)  # ...until the step is closed elsewhere (staff tools)
         database = Database(database_url)
         try:
             async with database.engine.connect() as connection:
-                # A slow database: the saved language (read for a message whose language is unclear)
-                # waits behind this lock for a second.
-                await connection.exec_driver_sql("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")  # until commit
+                # A slow database: the sign-up step this process believes open is read for the next
+                # message, and waits behind this lock for a second.
+                await connection.exec_driver_sql("LOCK TABLE subscribers IN ACCESS EXCLUSIVE MODE")  # until commit
                 bot.api.push_update(bot.api.text_message("GNLC?", user_id=1201))
                 await bot.api.wait_for_calls("sendChatAction", 1, timeout=5)
                 await connection.commit()
-            await bot.api.wait_for_messages(1201, 2, timeout=10)
+            await bot.api.wait_for_messages(1201, 4, timeout=10)
         finally:
             await database.close()
 
