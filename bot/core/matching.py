@@ -44,6 +44,9 @@ from bot.core.ngrams import NgramCentroids
 from bot.core.text import OUTSIDE, Analyzer, clauses, fold, han_bigrams, has_han, is_han, is_question, unique, words
 
 MAX_QUERY_CHARS = 1_000
+# "How do I use this bot?": in a message of several sentences, a sentence asking for help ("Can you help
+# me?") closes a request whose subject is in the others, like a greeting opens one.
+ABOUT_THE_BOT = "bot-help"
 # Typo corrections remembered per language, emptied when full: a serving process meets new words (names,
 # typos) for as long as it runs, and its memory must stay bounded (40,000 messages of fresh typos grew an
 # unbounded cache by tens of megabytes).
@@ -532,12 +535,17 @@ class FaqIndex:
         outside = False
         for lang in self._promising(text, candidates, fuzzy):
             foreign = self._foreign(lang, candidates)
+            about_the_bot = True  # unless the whole message reads as being about one of the FAQ's subjects
             for view in [whole, *self._focus(lang, pieces)]:
                 found, probabilities, elsewhere = self._score(lang, view, lang in fuzzy, foreign)
                 outside = outside or elsewhere
+                if view is whole:
+                    subject = max(found, key=lambda t: found[t][0]) if found else None
+                    about_the_bot = subject is None or subject == ABOUT_THE_BOT or subject in self._small_talk
                 for topic, (value, share) in found.items():
-                    if len(view) > 1 and topic in self._small_talk:
-                        continue  # "Hi" before a question is politeness, not the subject
+                    if len(view) > 1 and (topic in self._small_talk
+                                          or (topic == ABOUT_THE_BOT and not about_the_bot)):
+                        continue  # "Hi" before a question, "can you help?" after one: politeness, not the subject
                     if value > scores.get(topic, 0.0):
                         scores[topic] = value
                         source[topic] = lang

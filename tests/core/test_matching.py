@@ -455,3 +455,23 @@ def test_a_long_stream_of_new_words_leaves_the_matchers_memory_bounded(faq: Faq)
         stemmer = index.analyzer._stemmer
         assert stemmer is None or getattr(stemmer, "maxCacheSize", 0) == 0
     assert sum(len(index.analyzer._stem_cache) for index in answerer.index.languages.values()) > STEM_CACHE
+
+
+def test_a_request_for_help_after_a_paragraph_is_politeness_the_subject_is_in_the_paragraph(
+        answerer: Answerer, faq: Faq) -> None:
+    german = ask(answerer, "Ich soll im Stadtrat erklären, was lebenslanges Lernen eigentlich bedeutet. "
+                           "Die meisten dort sind skeptisch. Können Sie mir helfen?")
+    english = ask(answerer, "I have to give a talk to retired people in my neighbourhood about learning "
+                            "throughout life. I want to explain simply what it means and why it matters. "
+                            "Can you help me?")
+
+    assert_answers(faq, german, "lifelong-learning", "de")
+    assert english.faq_id != "bot-help"
+    assert english.faq_id == "lifelong-learning" or "lifelong-learning" in english.suggestions
+
+
+@pytest.mark.parametrize("text", ["Bonjour. Pouvez-vous m'aider ?", "Hi! How does this bot work? What can you do?",
+                                  "I am a teacher in Lagos. What can this bot do for me?"])
+def test_a_message_about_the_bot_itself_still_gets_the_bots_help(answerer: Answerer, faq: Faq, text: str) -> None:
+    answer = ask(answerer, text)
+    assert answer.kind is MatchKind.ANSWER and answer.faq_id == "bot-help", answer
