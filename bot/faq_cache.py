@@ -12,17 +12,16 @@ The folder holds pickles, which run code when loaded: it must be writable by the
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import logging
 import os
 import pickle
 import sys
-import tempfile
 from importlib import metadata
 from pathlib import Path
 
+from bot import cache_folder
 from bot.core.answering import Answerer
 
 log = logging.getLogger(__name__)
@@ -32,6 +31,7 @@ PACKAGE = Path(__file__).resolve().parent
 SOURCES = ("core/*.py", "storage/faq_files.py", "faq_library.py", "faq_cache.py")
 LIBRARIES = ("rapidfuzz", "numpy", "snowballstemmer", "PyStemmer", "PyYAML")
 KEEP = 4  # index files kept (one per recent FAQ version)
+INDEX_FILE = "faq-index-{}.pickle"
 
 
 def default_cache_dir() -> Path:
@@ -74,7 +74,7 @@ def load(cache_dir: Path, directory: Path, default_language: str) -> tuple[str |
     key = key_or_none(directory, default_language)
     if key is None:
         return None, None
-    path = cache_dir / f"faq-index-{key}.pickle"
+    path = cache_dir / INDEX_FILE.format(key)
     try:
         with path.open("rb") as handle:
             answerer = pickle.load(handle)
@@ -85,8 +85,7 @@ def load(cache_dir: Path, directory: Path, default_language: str) -> tuple[str |
         return key, None
     if not isinstance(answerer, Answerer):
         return key, None
-    with contextlib.suppress(OSError):  # recently used: kept when older entries are removed (a read-only
-        os.utime(path)                  # folder still serves its entries)
+    cache_folder.used(path)
     return key, answerer
 
 
@@ -100,15 +99,5 @@ def save_if_unchanged(cache_dir: Path, key: str, directory: Path, default_langua
 
 def save(cache_dir: Path, key: str, answerer: Answerer) -> None:
     """Store the index (atomically: a half-written file is never read) and keep the newest few."""
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with tempfile.NamedTemporaryFile(dir=cache_dir, prefix=".faq-index-", delete=False) as handle:
-            pickle.dump(answerer, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(handle.name, cache_dir / f"faq-index-{key}.pickle")
-        entries = sorted(cache_dir.glob("faq-index-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in entries[KEEP:]:
-            old.unlink(missing_ok=True)
-    except Exception:
-        log.info("could not store the FAQ index cache in %s; starts will build it", cache_dir, exc_info=True)
-        if "handle" in locals():
-            Path(handle.name).unlink(missing_ok=True)
+    cache_folder.store(cache_dir, INDEX_FILE, key,
+                       lambda handle: pickle.dump(answerer, handle, protocol=pickle.HIGHEST_PROTOCOL), KEEP)

@@ -8,13 +8,10 @@ takes a few dozen milliseconds of every start, reading the compiled ones a tenth
 
 from __future__ import annotations
 
-import contextlib
 import gettext
 import hashlib
 import io
 import logging
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import babel
 
+from bot import cache_folder
 from bot.core.language import negotiate
 
 if TYPE_CHECKING:
@@ -29,6 +27,7 @@ if TYPE_CHECKING:
 
 DOMAIN = "messages"
 KEEP_COMPILED = 64  # compiled catalogs kept in the cache folder: a few versions of every language
+CATALOG_FILE = "catalog-{}.mo"
 log = logging.getLogger(__name__)
 
 
@@ -89,7 +88,7 @@ def load_translations(path: Path, cache_dir: Path | None = None) -> gettext.GNUT
     if cache_dir is None:
         return compile_catalog(read_catalog(path))
     key = hashlib.sha256(f"babel={babel.__version__}\0".encode() + path.read_bytes()).hexdigest()[:40]
-    cached = cache_dir / f"catalog-{key}.mo"
+    cached = cache_dir / CATALOG_FILE.format(key)
     try:
         translations = gettext.GNUTranslations(io.BytesIO(cached.read_bytes()))
     except FileNotFoundError:
@@ -97,29 +96,11 @@ def load_translations(path: Path, cache_dir: Path | None = None) -> gettext.GNUT
     except Exception:
         log.info("ignoring an unreadable compiled catalog %s", cached, exc_info=True)
     else:
-        with contextlib.suppress(OSError):  # recently used: kept when older entries are removed
-            os.utime(cached)
+        cache_folder.used(cached)
         return translations
     compiled = compile_mo(read_catalog(path))
-    _store(cache_dir, cached.name, compiled)
+    cache_folder.store(cache_dir, CATALOG_FILE, key, lambda handle: handle.write(compiled), KEEP_COMPILED)
     return gettext.GNUTranslations(io.BytesIO(compiled))
-
-
-def _store(cache_dir: Path, name: str, data: bytes) -> None:
-    """Write atomically (a half-written file is never read) and keep the newest KEEP_COMPILED."""
-    handle = None
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with tempfile.NamedTemporaryFile(dir=cache_dir, prefix=".catalog-", delete=False) as handle:
-            handle.write(data)
-        os.replace(handle.name, cache_dir / name)
-        entries = sorted(cache_dir.glob("catalog-*.mo"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in entries[KEEP_COMPILED:]:
-            old.unlink(missing_ok=True)
-    except OSError:
-        log.info("could not store a compiled catalog in %s; starts will compile it", cache_dir, exc_info=True)
-        if handle is not None:
-            Path(handle.name).unlink(missing_ok=True)
 
 
 def load_catalogs(directory: Path, languages: tuple[str, ...], default: str = "en",
