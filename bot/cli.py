@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
 from pydantic import ValidationError
 
+from bot.collector import imports_frozen
 from bot.config import Settings, bundled, load_settings
 from bot.core.answering import Question
 from bot.core.language import is_valid_tag, negotiate
 from bot.core.markup import to_plain
-from bot.faq_library import FaqLibrary, collector_paused
+from bot.faq_library import FaqLibrary
 from bot.i18n import load_catalogs
 from bot.replies import reply_for
 from bot.staff import broadcast as staff_broadcast
@@ -187,15 +186,6 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             from bot import webhook_server  # noqa: F401 -- imported by run_bot; here, while the collector rests
 
     return run_bot(settings, webhook=args.webhook)
-
-
-@contextmanager
-def imports_frozen() -> Iterator[None]:
-    """Pause the cyclic garbage collector while modules are imported, then freeze what they created (see
-    bot/__main__.py): it lives as long as the process, so walking it, then or later, only costs time."""
-    with collector_paused():
-        yield
-        gc.freeze()
 
 
 def cmd_faq(args: argparse.Namespace, settings: Settings) -> int:

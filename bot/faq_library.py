@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot import faq_cache
+from bot.collector import collector_paused
 from bot.core.answering import Answer, Answerer, Question
 from bot.core.faq import Faq
 from bot.storage.faq_files import FaqLoadError, Problem, load_faq
@@ -96,18 +94,3 @@ class FaqLibrary:
         if self.cache_dir is not None and key is not None:  # the next start finds this index ready
             faq_cache.save_if_unchanged(self.cache_dir, key, self.directory, self.default_language, self._answerer)
         return ReloadResult(True, problems)
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused meanwhile: building, pickling or unpickling the index handles a
-    few hundred thousand objects, none of them garbage, which the collector would walk over and over
-    meanwhile (a quarter of the build time, two thirds of the unpickling). Process-wide, so nested or
-    concurrent uses (a reload in the watcher's thread) leave it as they found it once the last one ends."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
