@@ -28,6 +28,7 @@ _LETTER_HINTS: dict[str, dict[str, float]] = {
     "ú": {"es": 0.6, "pt": 0.4}, "é": {"fr": 0.6, "es": 0.4, "pt": 0.4}, "â": {"pt": 0.8, "fr": 0.5},
 }
 _SCRIPT_OF_LANGUAGE = {"ar": "ar", "zh": "zh", "ru": "ru"}
+_NON_LATIN = tuple(_SCRIPT_OF_LANGUAGE.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,12 @@ class Detection:
 
 def script_languages(lang: str) -> str:
     return _SCRIPT_OF_LANGUAGE.get(lang, "latin")
+
+
+def word_script(word: str) -> str:
+    """The script of a word, named as `script_languages` names a language's ("zh", "ar", "ru", "latin")."""
+    first = word[:1]
+    return next((script for script in _NON_LATIN if _SCRIPTS[script].match(first)), "latin")
 
 
 class LanguageDetector:

@@ -40,6 +40,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.core.faq import Faq
+from bot.core.language import script_languages, word_script
 from bot.core.ngrams import NgramCentroids
 from bot.core.text import OUTSIDE, Analyzer, clauses, fold, han_bigrams, has_han, is_han, is_question, unique, words
 
@@ -401,7 +402,7 @@ class LanguageIndex:
     def verbatim(self, text: str) -> str | None:
         """The topic of the variant whose words the message says exactly (its stop words, punctuation and
         accents aside), if one topic's variants do."""
-        tokens = unique(self.analyzer.merge([stem for _, stem in self.analyzer.pairs(text)]))
+        tokens = self.analyzer.tokens(text)
         pos = self._verbatim.get(_words_key(tokens), -1) if tokens else -1
         return self.topic_ids[pos] if pos >= 0 else None
 
@@ -455,7 +456,7 @@ class LanguageIndex:
 
 def _words_key(tokens: Iterable[str]) -> int:
     """A checksum of a set of tokens, the same in every process (the index is pickled; `hash` is not)."""
-    return zlib.crc32("\x00".join(sorted(tokens)).encode())
+    return zlib.crc32("\x00".join(sorted(set(tokens))).encode())
 
 
 def top_topics(values: np.ndarray, explained: np.ndarray, ids: Sequence[str], keep: int
@@ -466,24 +467,6 @@ def top_topics(values: np.ndarray, explained: np.ndarray, ids: Sequence[str], ke
         return {}
     best = np.argpartition(-values, count - 1)[:count]
     return {ids[i]: (float(values[i]), float(explained[i])) for i in best}
-
-
-_SCRIPT_OF_LANGUAGE = {"ar": "arabic", "zh": "han", "ru": "cyrillic"}
-
-
-def _script(lang: str) -> str:
-    return _SCRIPT_OF_LANGUAGE.get(lang, "latin")
-
-
-def _word_script(word: str) -> str:
-    first = word[0]
-    if is_han(first):
-        return "han"
-    if "\u0600" <= first <= "\u06ff":
-        return "arabic"
-    if "\u0400" <= first <= "\u04ff":
-        return "cyrillic"
-    return "latin"
 
 
 class FaqIndex:
@@ -647,14 +630,14 @@ class FaqIndex:
         """Which other language knows a word `lang` does not: for a word in another script, the language
         of that script; for one in the same script, English (common in any question) or a language the
         message may be in."""
-        own = _script(lang)
+        own = script_languages(lang)
         order = [code for code in dict.fromkeys([self.faq.source_language, *candidates, *self.languages])
                  if code != lang and code in self.languages]
 
         def knows(word: str) -> str | None:
-            script = _word_script(word)
+            script = word_script(word)
             for code in order:
-                if _script(code) != script or (script == own and code != self.faq.source_language
+                if script_languages(code) != script or (script == own and code != self.faq.source_language
                                                and code not in candidates):
                     continue
                 other = self.languages[code]

@@ -27,6 +27,7 @@ import contextlib
 import ctypes
 import math
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
@@ -290,9 +291,7 @@ class NgramCentroids:
         found = tokens(text)
         if not found or not len(self.entry_class):
             return np.zeros(len(wanted))
-        repeats: dict[str, int] = {}
-        for word in found:
-            repeats[word] = repeats.get(word, 0) + 1
+        repeats = Counter(found)
         shares = self._words(list(repeats))
         parts = [(share, 1 + math.log(n) if n > 1 else 1.0) for share, n in zip(shares, repeats.values(), strict=True)]
         norm = math.sqrt(sum(part[2] * tf * tf for part, tf in parts))

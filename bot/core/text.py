@@ -183,6 +183,9 @@ class Analyzer:
         self._prepare_phrases()
 
     def _prepare_phrases(self) -> None:
+        """The synonym and outside phrases as stem sequences (made anew: stems change once `learn` ran)."""
+        self._phrases, self._han_phrases, self._phrases_by_first, self._han_canonical = [], [], {}, {}
+        self._han_pattern = None
         for group in self.synonyms:
             if not group:
                 continue
@@ -222,8 +225,6 @@ class Analyzer:
         # A word a synonym group names is meant as written (لماذا, why, is not ل + ماذا, for what).
         self._protected = frozenset(fold(member) for group in self.synonyms for member in group)
         self._stem_cache = {}
-        self._phrases, self._han_phrases, self._phrases_by_first, self._han_canonical = [], [], {}, {}
-        self._han_pattern = None
         self._prepare_phrases()
 
     def _kept_apart(self) -> frozenset[str]:
