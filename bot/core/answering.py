@@ -8,6 +8,9 @@ from bot.core.faq import Faq
 from bot.core.language import Detection, LanguageDetector, LanguagePolicy, script_languages
 from bot.core.matching import FaqIndex, Match, MatchKind, Thresholds
 from bot.core.text import fold, words
+from bot.core.translit import cyrillic
+
+ROMANIZED = "ru"  # the language people commonly type in Latin letters when they lack a keyboard (translit)
 
 MAX_QUESTION_CHARS = 4096
 
@@ -45,6 +48,9 @@ class Answerer:
                                      faq.source_language)
         self.index = FaqIndex(faq, thresholds)
         vocab = {code: {w for q in self.index.vocabulary(code) for w in words(fold(q))} for code in supported}
+        # Latin-script names the Russian variants write as such ("unesco"): kept when reading translit.
+        self._romanized_keep = (frozenset(w for w in self.index.written_words(ROMANIZED) if w.isascii())
+                                if ROMANIZED in self.index.languages else frozenset())
         stop = {code: profile.stopwords for code, profile in faq.languages.items()}
         self.detector = LanguageDetector(vocab, stop)
 
@@ -56,6 +62,10 @@ class Answerer:
         text = question.text[:MAX_QUESTION_CHARS]
         scripts = self.detector.scripts(text)
         detected = self.detector.detect(text, scripts)
+        if (romanized := self._romanized(text, scripts, detected)) is not None:
+            text = romanized
+            scripts = self.detector.scripts(text)
+            detected = self.detector.detect(text, scripts)
         lang = self.policy.choose(detected, question.saved_lang, question.telegram_lang)
         preferred = (self.policy.preferred(question.saved_lang, question.telegram_lang)
                      if question.saved_lang or question.telegram_lang else None)
@@ -63,6 +73,20 @@ class Answerer:
                                                           preferred),
                                  self._typo_languages(detected, lang, preferred))
         return Answer(match.kind, match.topic_id, lang, match.score, match.suggestions, detected)
+
+    def _romanized(self, text: str, scripts: dict[str, int], detected: Detection) -> str | None:
+        """The message in Cyrillic when it is Russian typed in Latin letters ("kak vstupit v set"): when no
+        Latin-script language reads it clearly and the Cyrillic reading knows more of its words (at least two)
+        than any Latin-script language does."""
+        if (not self._romanized_keep or self.policy.is_clear(detected) or not scripts["latin"]
+                or any(count for script, count in scripts.items() if script != "latin")):
+            return None
+        reading = cyrillic(text, self._romanized_keep)
+        known = self.index.known_words(reading, ROMANIZED)
+        if known < 2:
+            return None
+        latin = (self.index.known_words(text, code) for code in self.languages if script_languages(code) == "latin")
+        return reading if known > max(latin, default=0) else None
 
     def match_in(self, text: str, lang: str) -> Match:
         """Match within one language only (used by the FAQ check for colliding variants)."""

@@ -647,16 +647,20 @@ class FaqIndex:
 
         return knows
 
+    def known_words(self, text: str, lang: str) -> int:
+        """How many of the message's words (stop words aside) `lang`'s variants use."""
+        index = self.languages[lang]
+        return sum(1 for stem in index.analyzer.stems(text) if stem in index.stems)
+
+    def written_words(self, lang: str) -> Iterable[str]:
+        """The words `lang`'s variants use, as folded (see text.fold)."""
+        return self.languages[lang]._surface.keys()
+
     def _promising(self, text: str, languages: Iterable[str], keep: set[str]) -> list[str]:
         """The candidate languages worth matching in: those knowing the most of the message's words (at
         most MAX_LANGUAGES; the words they do not know are read in the language knowing them, see
         `_score`), plus the ones in `keep`."""
-        counted: list[tuple[int, str]] = []
-        for lang in languages:
-            index = self.languages.get(lang)
-            if index is not None:
-                known = sum(1 for stem in index.analyzer.stems(text) if stem in index.stems)
-                counted.append((known, lang))
+        counted = [(self.known_words(text, lang), lang) for lang in languages if lang in self.languages]
         if not counted:
             return []
         most = max(known for known, _ in counted)

@@ -475,3 +475,23 @@ def test_a_request_for_help_after_a_paragraph_is_politeness_the_subject_is_in_th
 def test_a_message_about_the_bot_itself_still_gets_the_bots_help(answerer: Answerer, faq: Faq, text: str) -> None:
     answer = ask(answerer, text)
     assert answer.kind is MatchKind.ANSWER and answer.faq_id == "bot-help", answer
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("kak nashemu gorodu vstupit v set obuchayushchikhsya gorodov?", "how-to-join"),
+        ("skol'ko stoit chlenstvo v seti", "membership-fee"),
+        ("chto takoe obuchayushchiysya gorod", "what-is-a-learning-city"),
+        ("kto poluchil premiyu unesco", "award-winners"),
+    ],
+)
+def test_russian_typed_in_latin_letters_gets_the_russian_answer(answerer: Answerer, faq: Faq, text: str,
+                                                                 topic: str) -> None:
+    assert_answers(faq, ask(answerer, text, telegram="en"), topic, "ru")
+
+
+@pytest.mark.parametrize(("text", "lang"), [("How do I join the network?", "en"), ("set up when", "en"),
+                                            ("comment adherer au reseau", "fr"), ("kosten mitgliedschaft", "de")])
+def test_latin_script_languages_are_not_read_as_russian_translit(answerer: Answerer, text: str, lang: str) -> None:
+    assert ask(answerer, text, telegram=lang).lang == lang
