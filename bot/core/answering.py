@@ -48,8 +48,10 @@ class Answerer:
                                      faq.source_language)
         self.index = FaqIndex(faq, thresholds)
         vocab = {code: {w for q in self.index.vocabulary(code) for w in words(fold(q))} for code in supported}
-        # Latin-script names the Russian variants write as such ("unesco"): kept when reading translit.
+        # Names the Russian variants write in Latin letters as English does ("unesco", "gnlc"): kept as they are
+        # when reading translit (the variants may also hold translit itself, "kak vstupit v set").
         self._romanized_keep = (frozenset(w for w in self.index.written_words(ROMANIZED) if w.isascii())
+                                & vocab.get(faq.source_language, set())
                                 if ROMANIZED in self.index.languages else frozenset())
         stop = {code: profile.stopwords for code, profile in faq.languages.items()}
         self.detector = LanguageDetector(vocab, stop)

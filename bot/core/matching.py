@@ -60,7 +60,8 @@ MAX_CORRECTIONS = 8  # typo corrections tried per message: a long message of unk
 SECOND_SHARE = 0.4  # share of a topic's second-best variant in its score: two fitting variants beat one lucky one
 NB_ALPHA = 1.0  # Naive Bayes smoothing (see LanguageIndex.values)
 HAN_TYPO_EVIDENCE = 5  # how many variants must write a three-character run for a typo to be read as it
-CONTEXT_WEIGHT = 0.2  # weight of a sentence around the question (who asks, why) relative to the question
+CONTEXT_WEIGHT = 0.5  # weight of a sentence around the question (who asks, why) relative to the question:
+# "…become a member of the network. How does that work?" asks about joining, not about how the bot works.
 
 
 Parts = Sequence[tuple[str, float, float]]  # (sentence, weight of its words, their weight in the total)
