@@ -8,16 +8,26 @@ from pathlib import Path
 from bot.core.answering import Answerer
 from bot.core.faq import Faq
 from bot.core.matching import MatchKind
+from bot.core.text import OUTSIDE
 from bot.storage.faq_files import Problem, load_faq
 
 
 def find_collisions(faq: Faq) -> list[Problem]:
-    """Variants of one topic that the matcher answers with an unrelated topic: staff should reword them."""
+    """Variants of one topic that the matcher answers with an unrelated topic, or never answers because they
+    name a phrase of the `outside:` list (a one-word phrase such as "jobs" also blocks "Does a learning city
+    create jobs?"): staff should reword them."""
     answerer = Answerer(faq, faq.source_language)
     problems: list[Problem] = []
     for entry in faq:
         family = faq.family(entry.id)
+        analyzer = answerer.index.languages[entry.lang].analyzer
         for question in entry.questions:
+            if OUTSIDE in analyzer.tokens(question):
+                problems.append(Problem(
+                    "warning", f"{entry.lang}.yaml", 0,
+                    f"question '{question}' of '{entry.id}' names a subject of the `outside:` list, so the bot "
+                    f"never answers it: make that phrase longer (more words) or reword the question"))
+                continue
             match = answerer.match_in(question, entry.lang)
             if match.kind is MatchKind.ANSWER and match.topic_id not in family:
                 problems.append(Problem(

@@ -77,3 +77,21 @@ def test_the_faqs_own_questions_asked_as_written_get_their_own_topic() -> None:
     collisions = find_collisions(read_faq(bundled("faq")))
 
     assert len(collisions) <= 1, "\n".join(str(problem) for problem in collisions)
+
+
+def test_faq_check_warns_of_a_question_its_own_outside_list_blocks(tmp_path: Path) -> None:
+    # A one-word `outside:` phrase ("jobs", meant for "jobs at UNESCO") silently blocked the FAQ's own
+    # "Does a learning city create jobs and growth?": the bot never answered it and nothing said so.
+    import shutil
+
+    from bot.faq_check import find_collisions
+
+    copy = tmp_path / "faq"
+    shutil.copytree(bundled("faq"), copy)
+    english = copy / "en.yaml"
+    english.write_text(english.read_text(encoding="utf-8").replace('outside:\n', 'outside:\n  - "jobs"\n', 1),
+                       encoding="utf-8")
+
+    warnings = [str(problem) for problem in find_collisions(read_faq(copy))]
+
+    assert any("Does a learning city create jobs and growth?" in w and "outside" in w for w in warnings), warnings
