@@ -520,14 +520,16 @@ class FaqIndex:
         for lang in self._promising(text, candidates, fuzzy):
             foreign = self._foreign(lang, candidates)
             about_the_bot = True  # unless the whole message reads as being about one of the FAQ's subjects
+            chatting = False  # whether the whole message reads as small talk ("Thanks a lot! ... Have a nice day!")
             for view in [whole, *self._focus(lang, pieces)]:
                 found, probabilities, elsewhere = self._score(lang, view, lang in fuzzy, foreign)
                 outside = outside or elsewhere
                 if view is whole:
                     subject = max(found, key=lambda t: found[t][0]) if found else None
-                    about_the_bot = subject is None or subject == ABOUT_THE_BOT or subject in self._small_talk
+                    chatting = subject in self._small_talk
+                    about_the_bot = subject is None or subject == ABOUT_THE_BOT or chatting
                 for topic, (value, share) in found.items():
-                    if len(view) > 1 and (topic in self._small_talk
+                    if len(view) > 1 and ((topic in self._small_talk and not chatting)
                                           or (topic == ABOUT_THE_BOT and not about_the_bot)):
                         continue  # "Hi" before a question, "can you help?" after one: politeness, not the subject
                     if value > scores.get(topic, 0.0):

@@ -34,7 +34,8 @@ _HAN_RUN = re.compile(f"[{_HAN}]+")
 _TOKEN = re.compile(f"[{_HAN}]+|[^\\W_{_HAN}]+", re.UNICODE)  # "UIL是什么": two tokens
 # People type ه for a final ة (and the reverse); the Arabic stemmer removes a final ة, so write it as ة.
 _ARABIC_FINAL_HA = re.compile("\u0647\\b")
-_SENTENCE_END = re.compile(r"(?<=[.!?;。！？；؟])\s+|(?<=[。！？；؟])|\n+")
+# A colon before a question ends a sentence too: "Before I write about it: what is the network for?"
+_SENTENCE_END = re.compile(r"(?<=[.!?;。！？；؟])\s+|(?<=[。！？；؟])|(?<=:)\s+(?=[^:：]*[?？؟]\W*$)|(?<=：)\s*(?=[^:：]*[?？؟]\W*$)|\n+")
 _OPENING = re.compile(r"^\s*([^,，،]{1,25})[,，،]\s*(.+)$", re.DOTALL)  # "Hi, ..." / "Bonjour, ..."
 
 OUTSIDE = "~!outside"  # the token of a phrase that signals another subject ("Creative Cities Network")

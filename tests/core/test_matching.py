@@ -512,3 +512,29 @@ def test_a_vague_question_after_its_context_is_read_with_that_context(answerer: 
     """'How does that work?' alone is about the bot or the network; after 'we want to become a member' it
     asks how to join."""
     assert_answers(faq, ask(answerer, text), topic, lang)
+
+
+@pytest.mark.parametrize(
+    ("text", "topic", "lang"),
+    [
+        ("Avant d'écrire mon article : c'est quoi, ce réseau, et à quoi sert-il ?", "what-is-gnlc", "fr"),
+        ("我是区里负责财务的，预算要定了。我想先问清楚：加入这个网络要交年费吗？", "membership-fee", "zh"),
+    ],
+)
+def test_a_question_after_a_colon_is_read_as_the_question(answerer: Answerer, faq: Faq, text: str, topic: str,
+                                                          lang: str) -> None:
+    assert_answers(faq, ask(answerer, text), topic, lang)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Thank you so much, that was really useful. Now I can finish my report for the mayor. Have a great day!",
+         "en"),
+        ("Vielen Dank, das hat mir sehr geholfen. Jetzt kann ich die Vorlage für den Bürgermeister fertig "
+         "schreiben. Schönen Tag noch!", "de"),
+    ],
+)
+def test_a_long_thank_you_is_answered_as_thanks(answerer: Answerer, faq: Faq, text: str, lang: str) -> None:
+    """A greeting or thanks before a question is politeness; a message that is all thanks is thanks."""
+    assert_answers(faq, ask(answerer, text), "thanks", lang)

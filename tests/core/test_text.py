@@ -187,6 +187,14 @@ def test_a_short_opening_before_a_comma_is_split_off_but_other_commas_are_not() 
         "I keep hearing about learning cities, what are they?"]
 
 
+def test_a_colon_before_a_question_ends_a_sentence_but_other_colons_do_not() -> None:
+    assert sentences("Before I write my article: what is the network for?") == [
+        "Before I write my article:", "what is the network for?"]
+    assert sentences("我想先问清楚：要交会费吗？") == ["我想先问清楚：", "要交会费吗？"]
+    assert sentences("Email: learningcities@unesco.org") == ["Email: learningcities@unesco.org"]
+    assert sentences("Is it at 10:30?") == ["Is it at 10:30?"]
+
+
 def test_sentences_of_blank_text_are_none() -> None:
     assert sentences("") == []
     assert sentences("  \n\n ") == []
