@@ -35,7 +35,8 @@ _TOKEN = re.compile(f"[{_HAN}]+|[^\\W_{_HAN}]+", re.UNICODE)  # "UIL是什么": 
 # People type ه for a final ة (and the reverse); the Arabic stemmer removes a final ة, so write it as ة.
 _ARABIC_FINAL_HA = re.compile("\u0647\\b")
 # A colon before a question ends a sentence too: "Before I write about it: what is the network for?"
-_SENTENCE_END = re.compile(r"(?<=[.!?;。！？；؟])\s+|(?<=[。！？；؟])|(?<=:)\s+(?=[^:：]*[?？؟]\W*$)|(?<=：)\s*(?=[^:：]*[?？؟]\W*$)|\n+")
+_SENTENCE_END = re.compile(r"(?<=[.!?;。！？；؟])\s+|(?<=[。！？；؟])|\n+"
+                           r"|(?<=:)\s+(?=[^:：]*[?？؟]\W*$)|(?<=：)\s*(?=[^:：]*[?？؟]\W*$)")
 _OPENING = re.compile(r"^\s*([^,，،]{1,25})[,，،]\s*(.+)$", re.DOTALL)  # "Hi, ..." / "Bonjour, ..."
 
 OUTSIDE = "~!outside"  # the token of a phrase that signals another subject ("Creative Cities Network")
