@@ -48,11 +48,12 @@ class Answerer:
                                      faq.source_language)
         self.index = FaqIndex(faq, thresholds)
         vocab = {code: {w for q in self.index.vocabulary(code) for w in words(fold(q))} for code in supported}
-        # Names the Russian variants write in Latin letters as English does ("unesco", "gnlc"): kept as they are
-        # when reading translit (the variants may also hold translit itself, "kak vstupit v set").
-        self._romanized_keep = (frozenset(w for w in self.index.written_words(ROMANIZED) if w.isascii())
-                                & vocab.get(faq.source_language, set())
-                                if ROMANIZED in self.index.languages else frozenset())
+        # Names the Russian synonyms write in Latin letters ("unesco", "gnlc", "learning city award"): kept as
+        # they are when reading translit (the variants themselves may hold translit, "kak vstupit v set").
+        profile = faq.languages.get(ROMANIZED)
+        self._romanized_keep = frozenset(
+            word for group in (profile.synonyms if profile else ()) for member in group
+            for word in words(fold(member)) if word.isascii())
         stop = {code: profile.stopwords for code, profile in faq.languages.items()}
         self.detector = LanguageDetector(vocab, stop)
 

@@ -655,10 +655,6 @@ class FaqIndex:
         index = self.languages[lang]
         return sum(1 for stem in index.analyzer.stems(text) if stem in index.stems)
 
-    def written_words(self, lang: str) -> Iterable[str]:
-        """The words `lang`'s variants use, as folded (see text.fold)."""
-        return self.languages[lang]._surface.keys()
-
     def _promising(self, text: str, languages: Iterable[str], keep: set[str]) -> list[str]:
         """The candidate languages worth matching in: those knowing the most of the message's words (at
         most MAX_LANGUAGES; the words they do not know are read in the language knowing them, see
