@@ -11,6 +11,7 @@ from bot.core.text import fold, words
 from bot.core.translit import cyrillic
 
 ROMANIZED = "ru"  # the language people commonly type in Latin letters when they lack a keyboard (translit)
+ROMANIZED_UNLESS = 0.5  # a Latin-script language detected this surely is not translit
 
 MAX_QUESTION_CHARS = 4096
 
@@ -79,9 +80,10 @@ class Answerer:
 
     def _romanized(self, text: str, scripts: dict[str, int], detected: Detection) -> str | None:
         """The message in Cyrillic when it is Russian typed in Latin letters ("kak vstupit v set"): when no
-        Latin-script language reads it clearly and the Cyrillic reading knows more of its words (at least two)
-        than any Latin-script language does."""
-        if (not self._romanized_keep or self.policy.is_clear(detected) or not scripts["latin"]
+        Latin-script language reads it surely and the Cyrillic reading knows more of its words (at least two)
+        than any Latin-script language does. An English word in it ("podat' application") can make English
+        the detected language, without much confidence."""
+        if (not self._romanized_keep or detected.confidence >= ROMANIZED_UNLESS or not scripts["latin"]
                 or any(count for script, count in scripts.items() if script != "latin")):
             return None
         reading = cyrillic(text, self._romanized_keep)

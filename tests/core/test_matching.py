@@ -483,6 +483,7 @@ def test_a_message_about_the_bot_itself_still_gets_the_bots_help(answerer: Answe
         ("skol'ko stoit chlenstvo v seti", "membership-fee"),
         ("chto takoe obuchayushchiysya gorod", "what-is-a-learning-city"),
         ("kto poluchil premiyu unesco", "award-winners"),
+        ("kto poluchil learning city award v etom godu", "award-winners"),  # English words: detected as English
     ],
 )
 def test_russian_typed_in_latin_letters_gets_the_russian_answer(answerer: Answerer, faq: Faq, text: str,
