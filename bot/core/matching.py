@@ -526,7 +526,10 @@ class FaqIndex:
                 outside = outside or elsewhere
                 if view is whole:
                     subject = max(found, key=lambda t: found[t][0]) if found else None
-                    chatting = subject in self._small_talk
+                    # small talk far ahead of any subject: a "Good afternoon." opening a long request is not
+                    chatting = subject in self._small_talk and found[subject][0] - max(
+                        (value for topic, (value, _) in found.items() if topic not in self._small_talk),
+                        default=0.0) >= self.thresholds.lead_margin
                     about_the_bot = subject is None or subject == ABOUT_THE_BOT or chatting
                 for topic, (value, share) in found.items():
                     if len(view) > 1 and ((topic in self._small_talk and not chatting)

@@ -539,3 +539,9 @@ def test_a_question_after_a_colon_is_read_as_the_question(answerer: Answerer, fa
 def test_a_long_thank_you_is_answered_as_thanks(answerer: Answerer, faq: Faq, text: str, lang: str) -> None:
     """A greeting or thanks before a question is politeness; a message that is all thanks is thanks."""
     assert_answers(faq, ask(answerer, text), "thanks", lang)
+
+
+def test_a_long_request_opening_with_good_morning_is_not_answered_as_a_greeting(answerer: Answerer) -> None:
+    answer = ask(answerer, "Bom dia. Sou vereador numa cidade pequena do interior e a câmara quer entrar na Rede "
+                           "Global de Cidades de Aprendizagem da UNESCO. Gostava de perceber o que é essa rede.")
+    assert answer.faq_id == "what-is-gnlc", answer
