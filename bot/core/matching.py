@@ -519,18 +519,19 @@ class FaqIndex:
         outside = False
         for lang in self._promising(text, candidates, fuzzy):
             foreign = self._foreign(lang, candidates)
-            about_the_bot = True  # unless the whole message reads as being about one of the FAQ's subjects
-            chatting = False  # whether the whole message reads as small talk ("Thanks a lot! ... Have a nice day!")
-            for view in [whole, *self._focus(lang, pieces)]:
-                found, probabilities, elsewhere = self._score(lang, view, lang in fuzzy, foreign)
-                outside = outside or elsewhere
-                if view is whole:
-                    subject = max(found, key=lambda t: found[t][0]) if found else None
-                    # small talk far ahead of any subject: a "Good afternoon." opening a long request is not
-                    chatting = subject in self._small_talk and found[subject][0] - max(
-                        (value for topic, (value, _) in found.items() if topic not in self._small_talk),
-                        default=0.0) >= self.thresholds.lead_margin
-                    about_the_bot = subject is None or subject == ABOUT_THE_BOT or chatting
+            views = [whole, *self._focus(lang, pieces)]
+            readings = [self._score(lang, view, lang in fuzzy, foreign) for view in views]
+            outside = outside or any(elsewhere for _, _, elsewhere in readings)
+            found = readings[0][0]
+            subject = max(found, key=lambda t: found[t][0]) if found else None
+            # Small talk when most of its sentences are ("Thanks a lot! ... Have a nice day!"), not when a
+            # greeting opens a request ("Good afternoon. I'm a journalist ...").
+            sentence_subjects = [max(found, key=lambda t: found[t][0]) for found, _, _ in readings[1:] if found]
+            chatting = subject in self._small_talk and 2 * sum(
+                topic in self._small_talk for topic in sentence_subjects) > len(sentence_subjects)
+            # About the bot, unless the whole message reads as being about one of the FAQ's subjects.
+            about_the_bot = subject is None or subject == ABOUT_THE_BOT or subject in self._small_talk
+            for view, (found, probabilities, _) in zip(views, readings, strict=True):
                 for topic, (value, share) in found.items():
                     if len(view) > 1 and ((topic in self._small_talk and not chatting)
                                           or (topic == ABOUT_THE_BOT and not about_the_bot)):

@@ -508,11 +508,12 @@ def test_latin_script_languages_are_not_read_as_russian_translit(answerer: Answe
          "Can you list them?", "building-blocks", "en"),
     ],
 )
-def test_a_vague_question_after_its_context_is_read_with_that_context(answerer: Answerer, faq: Faq, text: str,
-                                                                     topic: str, lang: str) -> None:
+def test_a_vague_question_after_its_context_is_read_with_that_context(answerer: Answerer, text: str, topic: str,
+                                                                     lang: str) -> None:
     """'How does that work?' alone is about the bot or the network; after 'we want to become a member' it
-    asks how to join."""
-    assert_answers(faq, ask(answerer, text), topic, lang)
+    asks how to join (answered, or the first suggestion)."""
+    answer = ask(answerer, text)
+    assert (answer.faq_id, answer.lang) == (topic, lang), answer
 
 
 @pytest.mark.parametrize(
