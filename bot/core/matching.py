@@ -524,18 +524,16 @@ class FaqIndex:
             outside = outside or any(elsewhere for _, _, elsewhere in readings)
             found = readings[0][0]
             subject = max(found, key=lambda t: found[t][0]) if found else None
-            # Small talk when most of its sentences are ("Thanks a lot! ... Have a nice day!"), not when a
-            # greeting opens a request ("Good afternoon. I'm a journalist ...").
-            sentence_subjects = [max(found, key=lambda t: found[t][0]) for found, _, _ in readings[1:] if found]
-            chatting = subject in self._small_talk and 2 * sum(
-                topic in self._small_talk for topic in sentence_subjects) > len(sentence_subjects)
+            chatting = self._chatting(subject, found, [found for found, _, _ in readings[1:]])
             # About the bot, unless the whole message reads as being about one of the FAQ's subjects.
             about_the_bot = subject is None or subject == ABOUT_THE_BOT or subject in self._small_talk
             for view, (found, probabilities, _) in zip(views, readings, strict=True):
                 for topic, (value, share) in found.items():
-                    if len(view) > 1 and ((topic in self._small_talk and not chatting)
+                    # "Hi" before a question, "can you help?" after one: politeness, not the subject; and in
+                    # small talk, "it helped a lot" is thanks, not a question about the bot's help.
+                    if len(view) > 1 and ((topic in self._small_talk) is not chatting
                                           or (topic == ABOUT_THE_BOT and not about_the_bot)):
-                        continue  # "Hi" before a question, "can you help?" after one: politeness, not the subject
+                        continue
                     if value > scores.get(topic, 0.0):
                         scores[topic] = value
                         source[topic] = lang
@@ -591,10 +589,25 @@ class FaqIndex:
             return []
         asking = [is_question(part) for part in parts]
         focus = [i for i, ask in enumerate(asking) if ask]
-        if not focus and len(parts) > 2:  # a longer message asking nothing outright: each sentence may
-            focus = list(range(len(parts)))  # be the request ("I would like to know when ...")
+        if not focus:  # a message asking nothing outright: each sentence may be the request ("I work for a
+            focus = list(range(len(parts)))  # county. I would like to know when ...")
         return [[(part, 1.0, 1.0) if j == i else (part, CONTEXT_WEIGHT, 0.0) for j, part in enumerate(parts)]
                 for i in focus]
+
+    def _chatting(self, subject: str | None, whole: Mapping[str, tuple[float, float]],
+                  sentences: Sequence[Mapping[str, tuple[float, float]]]) -> bool:
+        """Whether a message of several sentences is small talk as a whole ("Thanks a lot! ... Have a nice
+        day!"; "Excellent, it helped a lot"), not a request that a greeting opens ("Good afternoon. I'm a
+        journalist ... I'd like to understand ..."; "Hi, how are you? ... What is that award?"): read whole, it
+        is small talk, and so are most of its sentences, or half of them when small talk leads clearly."""
+        if subject not in self._small_talk:
+            return False
+        bests = [max(found, key=lambda t: found[t][0]) for found in sentences if found]
+        small = sum(topic in self._small_talk for topic in bests)
+        if 2 * small != len(bests):
+            return 2 * small > len(bests)
+        rival = max((value for topic, (value, _) in whole.items() if topic not in self._small_talk), default=0.0)
+        return whole[subject][0] - rival >= self.thresholds.lead_margin
 
     def _polite(self, lang: str, opening: str) -> bool:
         """Whether an opening says nothing but small talk ("Hi", "Merci beaucoup", "Ok") in `lang`."""

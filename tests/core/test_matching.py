@@ -546,3 +546,24 @@ def test_a_long_request_opening_with_good_morning_is_not_answered_as_a_greeting(
     answer = ask(answerer, "Bom dia. Sou vereador numa cidade pequena do interior e a câmara quer entrar na Rede "
                            "Global de Cidades de Aprendizagem da UNESCO. Gostava de perceber o que é essa rede.")
     assert answer.faq_id == "what-is-gnlc", answer
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("I advise small municipalities on adult education and two of them gave up on their learning city plans. "
+         "I would like to understand which basic conditions have to be in place from the start.", "en"),
+        ("Je conseille des communes sur l'éducation des adultes. J'aimerais comprendre quelles conditions de base "
+         "doivent être réunies dès le départ.", "fr"),
+    ],
+)
+def test_a_request_without_a_question_mark_after_context_is_read_as_the_request(answerer: Answerer, text: str,
+                                                                                lang: str) -> None:
+    answer = ask(answerer, text)
+    assert (answer.faq_id, answer.lang) == ("fundamental-conditions", lang), answer
+
+
+def test_a_how_are_you_before_a_question_is_not_taken_for_the_subject(answerer: Answerer, faq: Faq) -> None:
+    answer = ask(answerer, "Hi, how are you? The town next door put up a banner saying it won a UNESCO prize as a "
+                           "learning city. What is that prize about?")
+    assert_answers(faq, answer, "learning-city-award", "en")
