@@ -9,6 +9,10 @@ requests, in every language), are asked too. It prints, for the word matcher alo
 thresholds and for the current `Thresholds`, the share of the variants answered right and answered with
 an unrelated topic, and the share of out-of-scope questions answered.
 
+It does the same once more with each question inside a few sentences of context (who asks, a greeting,
+thanks: `calibration_context.yaml`), as a long message asks it: context must not turn a question towards
+another topic, nor make an out-of-scope question answered.
+
 The variants set aside are harder than real questions (many say one fact no other variant says), so the
 right-answer rate is far below `lcbot eval`'s; what it is for is comparing settings at equal risk: a
 setting is kept when it answers more variants right without answering more of them wrong, nor more
@@ -23,6 +27,8 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+
+import yaml
 
 from bot.core.answering import Answerer, Question
 from bot.core.faq import Faq
@@ -164,14 +170,36 @@ def folds(faq: Faq) -> Iterator[tuple[Faq, list[tuple[str, str, str]]]]:
         yield dataclasses.replace(faq, entries=entries), held
 
 
-def cross_validate(faq: Faq, thresholds: Thresholds, seed: int = 5) -> dict[str, float]:
-    """Percentages: variants set aside answered right and wrong (an unrelated topic), out of scope answered."""
+CONTEXT: dict[str, dict[str, list[str]]] = yaml.safe_load(
+    (Path(__file__).with_name("calibration_context.yaml")).read_text(encoding="utf-8"))
+
+
+def in_context(text: str, lang: str, rng: random.Random) -> str:
+    """`text` as the question of a longer message: one or two sentences about the asker before it, sometimes
+    a greeting first and thanks after; a question without its question mark gets one."""
+    context = CONTEXT[lang]
+    sentences = [rng.choice(context["about"])]
+    if rng.random() < 0.5:
+        sentences.insert(rng.randrange(2), rng.choice(context["about"]))
+    if rng.random() < 0.5:
+        sentences.insert(0, rng.choice(context["openings"]))
+    if text[-1:].isalnum():  # "membership fee" alone is a search; inside a message it is asked
+        text += {"zh": "？", "ar": "؟"}.get(lang, "?")
+    sentences.append(text)
+    if rng.random() < 0.3:
+        sentences.append(rng.choice(context["closings"]))
+    return ("" if lang == "zh" else " ").join(sentences)
+
+
+def cross_validate(faq: Faq, thresholds: Thresholds, seed: int = 5, context: bool = False) -> dict[str, float]:
+    """Percentages: variants set aside answered right and wrong (an unrelated topic), out of scope answered;
+    with `context`, each asked inside a longer message (`in_context`) rather than as written and misspelt."""
     rng = random.Random(seed)
     counts: Counter[str] = Counter()
     for reduced, held in folds(faq):
         answerer = Answerer(reduced, thresholds=thresholds)
         for topic, lang, text in held:
-            for asked in (text, misspell(text, rng)):
+            for asked in ((in_context(text, lang, rng),) if context else (text, misspell(text, rng))):
                 answer = answerer.ask(Question(asked, telegram_lang=lang))
                 counts["asked"] += 1
                 if answer.kind is MatchKind.ANSWER and answer.faq_id:
@@ -182,7 +210,8 @@ def cross_validate(faq: Faq, thresholds: Thresholds, seed: int = 5) -> dict[str,
         for lang, questions in OUT_OF_SCOPE.items():
             for text in questions:
                 counts["out of scope"] += 1
-                counts["out of scope answered"] += answerer.ask(Question(text, telegram_lang=lang)).kind is \
+                asked = in_context(text, lang, rng) if context else text
+                counts["out of scope answered"] += answerer.ask(Question(asked, telegram_lang=lang)).kind is \
                     MatchKind.ANSWER
     return {"right": 100 * counts["right"] / counts["asked"], "wrong": 100 * counts["wrong"] / counts["asked"],
             "out of scope answered": 100 * counts["out of scope answered"] / counts["out of scope"]}
@@ -193,8 +222,10 @@ def main() -> None:
     from bot.storage.faq_files import read_faq
 
     faq = read_faq(Path(sys.argv[1]) if len(sys.argv) > 1 else bundled("faq"))
-    for name, thresholds in (("words only (former thresholds)", WORDS_ONLY), ("current thresholds", Thresholds())):
-        figures = cross_validate(faq, thresholds)
+    for name, thresholds, context in (("words only (former thresholds)", WORDS_ONLY, False),
+                                      ("current thresholds", Thresholds(), False),
+                                      ("current, inside context", Thresholds(), True)):
+        figures = cross_validate(faq, thresholds, context=context)
         print(f"{name:32} " + "  ".join(f"{key} {value:5.2f} %" for key, value in figures.items()), flush=True)
 
 
