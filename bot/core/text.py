@@ -295,7 +295,7 @@ class Analyzer:
         for word in words(fold(text)):
             if is_han(word):
                 out.append(word)
-            elif word not in self.stopwords:
+            elif word not in self.stopwords and (len(word) > 1 or word.isdigit()):  # as `pairs` reads messages
                 out.append(self.stem(word))
         return out
 
