@@ -48,7 +48,7 @@ class Answerer:
         self.policy = LanguagePolicy(supported, default_language if default_language in supported else
                                      faq.source_language)
         self.index = FaqIndex(faq, thresholds)
-        vocab = {code: {w for q in self.index.vocabulary(code) for w in words(fold(q))} for code in supported}
+        vocab = self.index.words_written
         # Names the Russian synonyms write in Latin letters ("unesco", "gnlc", "learning city award"): kept as
         # they are when reading translit (the variants themselves may hold translit, "kak vstupit v set").
         profile = faq.languages.get(ROMANIZED)

@@ -162,10 +162,11 @@ class LanguageIndex:
     _verbatim: dict[int, int] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, analyzer: Analyzer, questions: Iterable[tuple[str, str]]) -> LanguageIndex:
-        """`questions`: (topic id, question variant) pairs."""
-        questions = list(questions)
-        analyzer.learn(question for _, question in questions)
+    def build(cls, analyzer: Analyzer, questions: Iterable[tuple[str, str]], folded: bool = False
+              ) -> LanguageIndex:
+        """`questions`: (topic id, question variant) pairs; `folded`: the variants as `fold` returns them."""
+        questions = [(topic, question if folded else fold(question)) for topic, question in questions]
+        analyzer.learn((question for _, question in questions), folded=True)
         topic_ids: list[str] = []
         topic_pos: dict[str, int] = {}
         raw: list[tuple[int, list[str]]] = []
@@ -177,7 +178,7 @@ class LanguageIndex:
         han_runs: list[str] = []
         verbatim: dict[int, int] = {}
         for topic_id, question in questions:
-            for run in words(fold(question)) if has_han(question) else ():
+            for run in words(question) if has_han(question) else ():
                 if is_han(run) and len(run) > 1:
                     han_runs.append(run)
                     for pair in han_bigrams(run):
@@ -185,7 +186,7 @@ class LanguageIndex:
             pos = topic_pos.setdefault(topic_id, len(topic_ids))
             if pos == len(topic_ids):
                 topic_ids.append(topic_id)
-            pairs = analyzer.pairs(question)
+            pairs = analyzer.pairs(question, folded=True)
             plain = [stem for _, stem in pairs]
             stems.update(plain)
             for word, stem in dict(pairs).items():
@@ -492,13 +493,16 @@ class FaqIndex:
         self._slot = position
         # The n-gram model first: the build's transient arrays, once freed, leave room that the word index
         # then fills, rather than adding to the process's peak memory after it.
-        self.ngrams = NgramCentroids(((position[entry.id], code, fold(question)) for code in faq.languages
-                                      for entry in faq.entries_in(code) for question in entry.questions),
-                                     len(self._topic_ids))
+        folded = {code: [(entry.id, fold(question)) for entry in faq.entries_in(code) for question in entry.questions]
+                  for code in faq.languages}  # once: folding is the largest part of building the index
+        self.ngrams = NgramCentroids(((position[topic], code, question) for code, rows in folded.items()
+                                      for topic, question in rows), len(self._topic_ids))
         for code, profile in faq.languages.items():
             analyzer = Analyzer(code, profile.stopwords, profile.synonyms, profile.outside)
-            pairs = [(entry.id, question) for entry in faq.entries_in(code) for question in entry.questions]
-            self.languages[code] = LanguageIndex.build(analyzer, pairs)
+            self.languages[code] = LanguageIndex.build(analyzer, folded[code], folded=True)
+        # The words each language's variants write, for language detection (language.py).
+        self.words_written = {code: frozenset(word for _, question in rows for word in words(question))
+                              for code, rows in folded.items()}
         # Every language's tokens and words: a word another language knows is a foreign word, not a typo.
         self._known = frozenset(t for index in self.languages.values() for t in (*index.idf, *index._surface))
         self._small_talk_slots = {
@@ -508,9 +512,6 @@ class FaqIndex:
             index.slots = np.array([position[index.topic_ids[i]] for i in index.topic_of_start], dtype=np.int64)
         self._families: dict[str, set[str]] = {}  # filled on demand: a big FAQ needs few of them
         self._narrower: dict[str, np.ndarray] = {}
-
-    def vocabulary(self, lang: str) -> list[str]:
-        return [q for entry in self.faq.entries_in(lang) for q in entry.questions]
 
     def match(self, text: str, languages: Iterable[str], fuzzy_languages: Iterable[str] = ()) -> Match:
         """Match `text` in `languages` (most likely first); typos are corrected in `fuzzy_languages`."""

@@ -214,14 +214,14 @@ class Analyzer:
             self._han_canonical = dict(self._han_phrases)
             self._han_pattern = re.compile("|".join(re.escape(p) for p, _ in self._han_phrases))
 
-    def learn(self, texts: Iterable[str]) -> None:
+    def learn(self, texts: Iterable[str], folded: bool = False) -> None:
         """Count the stems of the FAQ's own texts, for languages whose stemmer must choose between readings
-        (see `stem`); the synonym phrases are prepared again with them."""
+        (see `stem`); the synonym phrases are prepared again with them. `folded`: see `pairs`."""
         if self.language not in _PROCLITICS:
             return
         counts: dict[str, int] = {}
         for text in texts:
-            for stem in set(self.stems(text)):
+            for stem in {stem for _, stem in self.pairs(text, folded)}:
                 counts[stem] = counts.get(stem, 0) + 1
         self.lexicon = counts
         # A word a synonym group names is meant as written (لماذا, why, is not ل + ماذا, for what).
@@ -309,10 +309,12 @@ class Analyzer:
         """
         return [stem for _, stem in self.pairs(text)]
 
-    def pairs(self, text: str) -> list[tuple[str, str]]:
-        """(folded word, its stem) for each word `stems` keeps; a Han bigram or phrase is its own word."""
+    def pairs(self, text: str, folded: bool = False) -> list[tuple[str, str]]:
+        """(folded word, its stem) for each word `stems` keeps; a Han bigram or phrase is its own word.
+        `folded`: the text is `fold`'s output already (the FAQ's variants are folded once for the whole
+        build: folding is the largest part of a first start)."""
         out: list[tuple[str, str]] = []
-        for piece, canonical in self._han_pieces(fold(text)):
+        for piece, canonical in self._han_pieces(text if folded else fold(text)):
             if canonical:
                 out.append((canonical, canonical))
                 continue
