@@ -19,7 +19,7 @@ from bot.storage.faq_files import read_faq
 
 EVAL = Path(__file__).resolve().parents[2] / "eval"
 LANGUAGES = ["ar", "de", "en", "es", "fr", "pt", "ru", "zh"]
-MEETS_BARS = {"de", "en", "es"}
+MEETS_BARS = {"en", "es", "fr"}
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +29,8 @@ def report() -> Report:
     return evaluate(Answerer(read_faq(bundled("faq"))), read_cases(EVAL))
 
 
-def test_the_evaluation_set_has_at_least_500_questions_over_the_8_languages(report: Report) -> None:
-    assert report.total.in_scope + report.total.out_of_scope >= 500
+def test_the_evaluation_set_has_at_least_1300_questions_over_the_8_languages(report: Report) -> None:
+    assert report.total.in_scope + report.total.out_of_scope >= 1300
     assert sorted(report.by_lang) == LANGUAGES
 
 
@@ -47,9 +47,9 @@ def test_out_of_scope_questions_are_not_answered(report: Report) -> None:
 
 
 def test_the_right_answer_rate_does_not_fall_below_todays(report: Report) -> None:
-    assert report.total.rate("right") >= 94.0
+    assert report.total.rate("right") >= 93.0
     for lang, tally in report.by_lang.items():
-        assert tally.rate("right") >= 91.0, f"{lang}: {tally.rate('right'):.1f} % right"
+        assert tally.rate("right") >= 88.0, f"{lang}: {tally.rate('right'):.1f} % right"
 
 
 def test_the_reply_is_in_the_language_of_the_question(report: Report) -> None:
