@@ -157,6 +157,7 @@ class LanguageIndex:
     # Three characters the variants write, by the first and the last: the middle one, how often.
     _han_middle: dict[str, dict[str, int]] = field(default_factory=dict)
     _corrections: dict[str, tuple[str, float] | None] = field(default_factory=dict)
+    names: frozenset[str] = frozenset()  # stems of the words of the synonym groups (the FAQ's names for things)
     # A variant's words (a checksum of its sorted tokens) -> its topic's position; -1 when two topics write
     # the same words. A message saying exactly what a variant says gets that variant's topic (`verbatim`).
     _verbatim: dict[int, int] = field(default_factory=dict)
@@ -236,6 +237,8 @@ class LanguageIndex:
         for word, stem in analyzer.phrase_words():
             surface.setdefault(word, stem)
         index.stems = frozenset(stems)
+        index.names = frozenset(analyzer.stem(word) for group in analyzer.synonyms for member in group
+                                for word in words(fold(member)) if word not in analyzer.stopwords and len(word) > 2)
         index._surface = surface
         index._seen_in = seen_in
         # Sorted: typo correction keeps the first of equally near words, so the pool's order must not
@@ -666,10 +669,15 @@ class FaqIndex:
         def knows(word: str) -> str | None:
             script = word_script(word)
             for code in order:
-                if script_languages(code) != script or (script == own and code != self.faq.source_language
-                                               and code not in candidates):
+                if script_languages(code) != script:
                     continue
                 other = self.languages[code]
+                if script == own and code != self.faq.source_language and code not in candidates:
+                    # Another language of the same script lends only the names its synonyms give the FAQ's
+                    # subjects ("Prix UNESCO de la ville apprenante" in an English question), not any word.
+                    if other.analyzer.stem(word) in other.names:
+                        return code
+                    continue
                 if word in other.analyzer.stopwords or other.analyzer.stem(word) in other.stems:
                     return code
             return None

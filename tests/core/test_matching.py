@@ -584,3 +584,16 @@ def test_a_how_are_you_before_a_question_is_not_taken_for_the_subject(answerer: 
     answer = ask(answerer, "Hi, how are you? The town next door put up a banner saying it won a UNESCO prize as a "
                            "learning city. What is that prize about?")
     assert_answers(faq, answer, "learning-city-award", "en")
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("My manager keeps talking about the 'ciudad del aprendizaje' idea, what is that?", "what-is-a-learning-city"),
+        ("What is the 'Prix UNESCO de la ville apprenante' our mayor talks about?", "learning-city-award"),
+    ],
+)
+def test_an_english_question_naming_a_subject_in_another_language_is_understood(answerer: Answerer, faq: Faq,
+                                                                                text: str, topic: str) -> None:
+    answer = ask(answerer, text, telegram="en")
+    assert (answer.faq_id, answer.lang) == (topic, "en"), answer
