@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from bot.core.faq import Faq
 from bot.core.language import Detection, LanguageDetector, LanguagePolicy, script_languages
 from bot.core.matching import FaqIndex, Match, MatchKind, Thresholds
-from bot.core.text import fold, words
 from bot.core.translit import cyrillic
 
 ROMANIZED = "ru"  # the language people commonly type in Latin letters when they lack a keyboard (translit)
@@ -51,10 +50,9 @@ class Answerer:
         vocab = self.index.words_written
         # Names the Russian synonyms write in Latin letters ("unesco", "gnlc", "learning city award"): kept as
         # they are when reading translit (the variants themselves may hold translit, "kak vstupit v set").
-        profile = faq.languages.get(ROMANIZED)
-        self._romanized_keep = frozenset(
-            word for group in (profile.synonyms if profile else ()) for member in group
-            for word in words(fold(member)) if word.isascii())
+        russian = self.index.languages.get(ROMANIZED)
+        self._romanized_keep = frozenset(word for word, _ in (russian.analyzer.phrase_words(outside=False)
+                                                              if russian else ()) if word.isascii())
         stop = {code: profile.stopwords for code, profile in faq.languages.items()}
         self.detector = LanguageDetector(vocab, stop)
 

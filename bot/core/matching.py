@@ -237,8 +237,7 @@ class LanguageIndex:
         for word, stem in analyzer.phrase_words():
             surface.setdefault(word, stem)
         index.stems = frozenset(stems)
-        index.names = frozenset(analyzer.stem(word) for group in analyzer.synonyms for member in group
-                                for word in words(fold(member)) if word not in analyzer.stopwords and len(word) > 2)
+        index.names = frozenset(stem for word, stem in analyzer.phrase_words(outside=False) if len(word) > 2)
         index._surface = surface
         index._seen_in = seen_in
         # Sorted: typo correction keeps the first of equally near words, so the pool's order must not

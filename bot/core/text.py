@@ -276,10 +276,10 @@ class Analyzer:
         """Whether a synonym group names this stem on its own (it stands for the group's token)."""
         return any(len(phrase) == 1 for phrase, _ in self._phrases_by_first.get(stem, ()))
 
-    def phrase_words(self) -> list[tuple[str, str]]:
-        """(folded word, stem) of every word of the synonym and outside phrases."""
+    def phrase_words(self, outside: bool = True) -> list[tuple[str, str]]:
+        """(folded word, stem) of every word of the synonym phrases, and of the outside ones with `outside`."""
         out: list[tuple[str, str]] = []
-        for member in [m for group in self.synonyms for m in group] + list(self.outside):
+        for member in [m for group in self.synonyms for m in group] + (list(self.outside) if outside else []):
             for word in words(fold(member)):
                 if not is_han(word) and word not in self.stopwords:
                     out.append((word, self.stem(word)))
