@@ -198,30 +198,37 @@ def in_context(text: str, lang: str, rng: random.Random) -> str:
     return ("" if lang == "zh" else " ").join(sentences)
 
 
-def cross_validate(faq: Faq, thresholds: Thresholds, seed: int = 5, context: bool = False) -> dict[str, float]:
-    """Percentages: variants set aside answered right and wrong (an unrelated topic), out of scope answered;
-    with `context`, each asked inside a longer message (`in_context`) rather than as written and misspelt."""
+def cross_validate(faq: Faq, thresholds: Thresholds, seed: int = 5, contexts: tuple[bool, ...] = (False,)
+                   ) -> dict[bool, dict[str, float]]:
+    """For each of `contexts`, percentages: variants set aside answered right and wrong (an unrelated topic),
+    out of scope answered. False: each asked as written and misspelt; True: inside a longer message
+    (`in_context`). Each fold's index is built once for all of them."""
     rng = random.Random(seed)
-    counts: Counter[str] = Counter()
+    counts: dict[bool, Counter[str]] = {context: Counter() for context in contexts}
     for reduced, held in folds(faq):
         answerer = Answerer(reduced, thresholds=thresholds)
-        for topic, lang, text in held:
-            for asked in ((in_context(text, lang, seeded(seed, text)),) if context else (text, misspell(text, rng))):
-                answer = answerer.ask(Question(asked, telegram_lang=lang))
-                counts["asked"] += 1
-                if answer.kind is MatchKind.ANSWER and answer.faq_id:
-                    if faq.answers_question_on(answer.faq_id, topic):
-                        counts["right"] += 1
-                    elif not faq.answers_question_on(topic, answer.faq_id):
-                        counts["wrong"] += 1
-        for lang, questions in OUT_OF_SCOPE.items():
-            for text in questions:
-                counts["out of scope"] += 1
-                asked = in_context(text, lang, seeded(seed, text)) if context else text
-                counts["out of scope answered"] += answerer.ask(Question(asked, telegram_lang=lang)).kind is \
-                    MatchKind.ANSWER
-    return {"right": 100 * counts["right"] / counts["asked"], "wrong": 100 * counts["wrong"] / counts["asked"],
-            "out of scope answered": 100 * counts["out of scope answered"] / counts["out of scope"]}
+        for context in contexts:
+            tally = counts[context]
+            for topic, lang, text in held:
+                for asked in ((in_context(text, lang, seeded(seed, text)),) if context else
+                              (text, misspell(text, rng))):
+                    answer = answerer.ask(Question(asked, telegram_lang=lang))
+                    tally["asked"] += 1
+                    if answer.kind is MatchKind.ANSWER and answer.faq_id:
+                        if faq.answers_question_on(answer.faq_id, topic):
+                            tally["right"] += 1
+                        elif not faq.answers_question_on(topic, answer.faq_id):
+                            tally["wrong"] += 1
+            for lang, questions in OUT_OF_SCOPE.items():
+                for text in questions:
+                    tally["out of scope"] += 1
+                    asked = in_context(text, lang, seeded(seed, text)) if context else text
+                    tally["out of scope answered"] += answerer.ask(Question(asked, telegram_lang=lang)).kind is \
+                        MatchKind.ANSWER
+    return {context: {"right": 100 * tally["right"] / tally["asked"],
+                      "wrong": 100 * tally["wrong"] / tally["asked"],
+                      "out of scope answered": 100 * tally["out of scope answered"] / tally["out of scope"]}
+            for context, tally in counts.items()}
 
 
 def main() -> None:
@@ -229,11 +236,11 @@ def main() -> None:
     from bot.storage.faq_files import read_faq
 
     faq = read_faq(Path(sys.argv[1]) if len(sys.argv) > 1 else bundled("faq"))
-    for name, thresholds, context in (("words only (former thresholds)", WORDS_ONLY, False),
-                                      ("current thresholds", Thresholds(), False),
-                                      ("current, inside context", Thresholds(), True)):
-        figures = cross_validate(faq, thresholds, context=context)
-        print(f"{name:32} " + "  ".join(f"{key} {value:5.2f} %" for key, value in figures.items()), flush=True)
+    for name, thresholds, contexts in (("words only (former thresholds)", WORDS_ONLY, (False,)),
+                                       ("current thresholds", Thresholds(), (False, True))):
+        for context, figures in cross_validate(faq, thresholds, contexts=contexts).items():
+            label = "current, inside context" if context else name
+            print(f"{label:32} " + "  ".join(f"{key} {value:5.2f} %" for key, value in figures.items()), flush=True)
 
 
 if __name__ == "__main__":

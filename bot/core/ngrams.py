@@ -148,8 +148,8 @@ class NgramCentroids:
 
     def __init__(self, questions: Iterable[tuple[int, str, str]], topics: int) -> None:
         """`questions`: (topic number, language, the variant folded: `text.fold(variant)`); `topics`: how
-        many topic numbers. The caller folds the variants where it has just folded them for its own index
-        (text.fold remembers recent texts): folding is most of the cost."""
+        many topic numbers. The caller folds the variants once for this model and its own index: folding is
+        most of the cost."""
         rows = [(topic, lang, folded) for topic, lang, folded in questions if words(folded)]
         self.languages: list[str] = sorted({lang for _, lang, _ in rows})
         lang_pos = {lang: n for n, lang in enumerate(self.languages)}

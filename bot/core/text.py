@@ -36,7 +36,7 @@ _TOKEN = re.compile(f"[{_HAN}]+|[^\\W_{_HAN}]+", re.UNICODE)  # "UIL是什么": 
 _ARABIC_FINAL_HA = re.compile("\u0647\\b")
 # A colon before a question ends a sentence too: "Before I write about it: what is the network for?"
 _SENTENCE_END = re.compile(r"(?<=[.!?;。！？；؟])\s+|(?<=[。！？；؟])|\n+"
-                           r"|(?<=:)\s+(?=[^:：]*[?？؟]\W*$)|(?<=：)\s*(?=[^:：]*[?？؟]\W*$)")
+                           r"|(?:(?<=:)\s+|(?<=：)\s*)(?=[^:：]*[?？؟]\W*$)")
 _OPENING = re.compile(r"^\s*([^,，،]{1,25})[,，،]\s*(.+)$", re.DOTALL)  # "Hi, ..." / "Bonjour, ..."
 
 OUTSIDE = "~!outside"  # the token of a phrase that signals another subject ("Creative Cities Network")

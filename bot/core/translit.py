@@ -33,8 +33,7 @@ def _word(latin: str) -> str:
     while i < len(latin):
         for spelling, cyrillic in _CLUSTERS:
             # "iy" is ий before a consonant or at the end ("obuchayushchiysya"), but "premiyu" is премию
-            if latin.startswith(spelling, i) and not (spelling == "iy" and latin[i + 2 : i + 3] in _VOWELS
-                                                      and latin[i + 2 : i + 3]):
+            if latin.startswith(spelling, i) and not (spelling == "iy" and latin[i + 2 : i + 3] in _VOWELS):
                 out.append(cyrillic)
                 i += len(spelling)
                 break
