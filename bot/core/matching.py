@@ -42,7 +42,19 @@ from rapidfuzz.distance import OSA
 from bot.core.faq import Faq
 from bot.core.language import script_languages, word_script
 from bot.core.ngrams import NgramCentroids
-from bot.core.text import OUTSIDE, Analyzer, clauses, fold, han_bigrams, has_han, is_han, is_question, unique, words
+from bot.core.text import (
+    OUTSIDE,
+    Analyzer,
+    clauses,
+    fold,
+    han_bigrams,
+    han_mask,
+    has_han,
+    is_han,
+    is_question,
+    unique,
+    words,
+)
 
 MAX_QUERY_CHARS = 1_000
 # "How do I use this bot?": in a message of several sentences, a sentence asking for help ("Can you help
@@ -304,12 +316,14 @@ class LanguageIndex:
         many characters would fit ("什么奖" is no typo for "什么时")."""
         folded = fold(text)
         chars = list(folded)
+        han = han_mask(folded)
         changed = False
+        last = len(chars) - 1
         for i, char in enumerate(chars):
-            if not is_han(char):
+            if not han[i]:
                 continue
-            before = chars[i - 1] if i > 0 and is_han(chars[i - 1]) else ""
-            after = chars[i + 1] if i + 1 < len(chars) and is_han(chars[i + 1]) else ""
+            before = chars[i - 1] if i > 0 and han[i - 1] else ""
+            after = chars[i + 1] if i < last and han[i + 1] else ""
             if (before and before + char in self._han_pairs) or (after and char + after in self._han_pairs):
                 continue
             if not (before and after) or char in self.analyzer.stopwords:

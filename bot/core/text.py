@@ -101,6 +101,14 @@ def is_han(token: str) -> bool:
     return bool(_HAN_RUN.fullmatch(token))
 
 
+def han_mask(text: str) -> list[bool]:
+    """Whether each character of `text` is a Chinese character (one regex pass, not one call per character)."""
+    mask = [False] * len(text)
+    for run in _HAN_RUN.finditer(text):
+        mask[run.start() : run.end()] = [True] * (run.end() - run.start())
+    return mask
+
+
 def sentences(text: str) -> list[str]:
     """The sentences of a message, so a long message is matched on its question as well as as a whole.
 
