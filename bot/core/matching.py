@@ -81,6 +81,10 @@ CONTEXT_WEIGHT = 0.3
 
 
 Parts = Sequence[tuple[str, float, float]]  # (sentence, weight of its words, their weight in the total)
+# A sentence read in one language: its (token, similarity) pairs, its words left to other languages, and the
+# typo corrections still allowed after it; `Memo` keeps them while one message is matched.
+Reading = tuple[list[tuple[str, float]], dict[str, list[str]], int]
+Memo = dict[tuple[str, str, bool, bool, int], Reading]
 
 
 class MatchKind(StrEnum):
@@ -356,7 +360,7 @@ class LanguageIndex:
         return target, 0.7 if edits > 1 else 0.85 if len(token) >= 6 else 0.75
 
     def query(self, parts: Parts, fuzzy: bool, known_elsewhere: frozenset[str] = frozenset(),
-              foreign: Callable[[str], str | None] | None = None) -> Query:
+              foreign: Callable[[str], str | None] | None = None, memo: Memo | None = None) -> Query:
         """The message as vocabulary tokens with their weight factor (typo similarity times the weight
         of the sentence they are in), its total weight, and the words left to other languages.
 
@@ -364,44 +368,23 @@ class LanguageIndex:
         their weight in the message's total: (1, 1) for the question; (small, 0) for context around it,
         which can tip the balance between topics the question hesitates between but never dilutes it.
         `foreign`: the language that knows a word this one does not ("membership" in a German question).
+        `memo`: sentences already read while matching this message (each view of a long message reads every
+        sentence again, with other weights).
         """
         found: dict[str, tuple[float, float, float]] = {}  # token -> (weight, weight in total, similarity)
         routed: dict[str, Parts] = {}
         attempts = MAX_CORRECTIONS
         for text, weight, in_total in parts:
-            corrected: list[str] = []
-            sure: list[float] = []  # 1, or the similarity of a typo correction
-            elsewhere: dict[str, list[str]] = {}
-            if fuzzy and self._han_pairs:
-                text = self._han_typos(text)
-            pairs = self.analyzer.pairs(text)
-            if self.analyzer.language == "ar":
-                pairs = [(word, stem if stem in self.stems else self._arabic_clitic(stem)) for word, stem in pairs]
-            phrased = self.analyzer.in_phrases([stem for _, stem in pairs]) if foreign is not None else set()
-            for position, (word, stem) in enumerate(pairs):
-                if stem not in self.stems and self.analyzer.language == "de" and (halves := self._decompound(stem)):
-                    corrected.extend(halves)
-                    sure.extend([1.0] * len(halves))
-                    continue
-                # A word this language knows only inside a synonym phrase ("network" of "global network of
-                # learning cities" in French) is better read by a language that uses it on its own.
-                if (stem not in self.idf and not stem.startswith("~") and not self.analyzer.is_synonym(stem)
-                        and position not in phrased and foreign is not None and (other := foreign(word)) is not None):
-                    elsewhere.setdefault(other, []).append(word)
-                    continue
-                if stem in self.stems or stem.startswith("~"):
-                    corrected.append(stem)
-                    sure.append(1.0)
-                    continue
-                fix = None
-                if fuzzy and attempts and word not in known_elsewhere:
-                    attempts -= 1
-                    fix = self.correct(word, stem)
-                corrected.append(fix[0] if fix else stem)
-                sure.append(fix[1] if fix else 1.0)
+            key = (self.analyzer.language, text, fuzzy, foreign is not None, attempts)
+            reading = memo.get(key) if memo is not None else None
+            if reading is None:
+                reading = self._read(text, fuzzy, known_elsewhere, foreign, attempts)
+                if memo is not None:
+                    memo[key] = reading
+            tokens, elsewhere, attempts = reading
             for other, foreign_words in elsewhere.items():
                 routed.setdefault(other, []).append((" ".join(foreign_words), weight, in_total))
-            for token, sim in self.analyzer.merge_with(corrected, sure):
+            for token, sim in tokens:
                 before = found.get(token)
                 if before is None or (in_total, weight * sim) > (before[1], before[0] * before[2]):
                     found[token] = (weight, in_total, sim)
@@ -423,6 +406,42 @@ class LanguageIndex:
             query[token] = weight * sim
             total += in_total * idf
         return Query(query, total, routed, outside)
+
+    def _read(self, text: str, fuzzy: bool, known_elsewhere: frozenset[str],
+              foreign: Callable[[str], str | None] | None, attempts: int) -> Reading:
+        """One sentence as (token, similarity) pairs, its words left to other languages, and the typo
+        corrections still allowed after it (see `query`)."""
+        corrected: list[str] = []
+        sure: list[float] = []  # 1, or the similarity of a typo correction
+        elsewhere: dict[str, list[str]] = {}
+        if fuzzy and self._han_pairs:
+            text = self._han_typos(text)
+        pairs = self.analyzer.pairs(text)
+        if self.analyzer.language == "ar":
+            pairs = [(word, stem if stem in self.stems else self._arabic_clitic(stem)) for word, stem in pairs]
+        phrased = self.analyzer.in_phrases([stem for _, stem in pairs]) if foreign is not None else set()
+        for position, (word, stem) in enumerate(pairs):
+            if stem not in self.stems and self.analyzer.language == "de" and (halves := self._decompound(stem)):
+                corrected.extend(halves)
+                sure.extend([1.0] * len(halves))
+                continue
+            # A word this language knows only inside a synonym phrase ("network" of "global network of
+            # learning cities" in French) is better read by a language that uses it on its own.
+            if (stem not in self.idf and not stem.startswith("~") and not self.analyzer.is_synonym(stem)
+                    and position not in phrased and foreign is not None and (other := foreign(word)) is not None):
+                elsewhere.setdefault(other, []).append(word)
+                continue
+            if stem in self.stems or stem.startswith("~"):
+                corrected.append(stem)
+                sure.append(1.0)
+                continue
+            fix = None
+            if fuzzy and attempts and word not in known_elsewhere:
+                attempts -= 1
+                fix = self.correct(word, stem)
+            corrected.append(fix[0] if fix else stem)
+            sure.append(fix[1] if fix else 1.0)
+        return list(self.analyzer.merge_with(corrected, sure)), elsewhere, attempts
 
     def verbatim(self, text: str) -> str | None:
         """The topic of the variant whose words the message says exactly (its stop words, punctuation and
@@ -541,16 +560,17 @@ class FaqIndex:
         posterior: dict[str, np.ndarray] = {}
         candidates = [lang for lang in languages if lang in self.languages]
         outside = False
+        memo: Memo = {}
         for lang in self._promising(text, candidates, fuzzy):
             foreign = self._foreign(lang, candidates)
             views = [whole, *self._focus(lang, pieces)]
-            readings = [self._score(lang, view, lang in fuzzy, foreign) for view in views]
+            readings = [self._score(lang, view, lang in fuzzy, foreign, memo) for view in views]
             outside = outside or any(elsewhere for _, _, elsewhere in readings)
             found = readings[0][0]
             subject = max(found, key=lambda t: found[t][0]) if found else None
             chatting = subject in self._small_talk and self._chatting(
                 subject, found, [self._score(lang, [(part, 1.0, 1.0) for part, _, in_total in view if in_total],
-                                             lang in fuzzy, foreign)[0] for view in views[1:]])
+                                             lang in fuzzy, foreign, memo)[0] for view in views[1:]])
             # About the bot, unless the whole message reads as being about one of the FAQ's subjects.
             about_the_bot = subject is None or subject == ABOUT_THE_BOT or subject in self._small_talk
             for view, (found, probabilities, _) in zip(views, readings, strict=True):
@@ -642,16 +662,17 @@ class FaqIndex:
                    for token in index.analyzer.tokens(opening))
 
     def _score(self, lang: str, parts: Parts, fuzzy: bool, foreign: Callable[[str], str | None],
-               keep: int = 8) -> tuple[dict[str, tuple[float, float]], np.ndarray | None, bool]:
+               memo: Memo | None = None, keep: int = 8
+               ) -> tuple[dict[str, tuple[float, float]], np.ndarray | None, bool]:
         """The best topics for a message read in `lang`: id -> (score, share of the message explained),
         every topic's Naive Bayes posterior probability (in `_topic_ids` order), and whether the message
         names another subject (an `outside` phrase).
 
         Its words `lang` does not know but another language does ("Gibt es eine membership fee?") are
         scored in that language, and the two scores are weighed by the share of the message each reads."""
-        query = self.languages[lang].query(parts, fuzzy, self._known, foreign)
+        query = self.languages[lang].query(parts, fuzzy, self._known, foreign, memo)
         readings = [(self.languages[lang], query)]
-        readings += [(self.languages[other], self.languages[other].query(other_parts, False, self._known))
+        readings += [(self.languages[other], self.languages[other].query(other_parts, False, self._known, None, memo))
                      for other, other_parts in query.routed.items()]
         values = np.zeros(len(self._topic_ids))
         explained = np.zeros(len(self._topic_ids))
