@@ -14,6 +14,7 @@ from collections.abc import Container
 
 # Longest spellings first: "shch" before "sh" before "s".
 _CLUSTERS = (
+    ("tsya", "тся"),  # the reflexive ending ("stanovitsya", "nazyvaetsya"); ц + я would spell no Russian word
     ("shch", "щ"), ("sch", "щ"), ("zh", "ж"), ("kh", "х"), ("ch", "ч"), ("sh", "ш"), ("ts", "ц"), ("tz", "ц"),
     ("ya", "я"), ("ja", "я"), ("yu", "ю"), ("ju", "ю"), ("yo", "ё"), ("jo", "ё"), ("ye", "е"), ("je", "е"),
     ("iy", "ий"), ("x", "кс"),

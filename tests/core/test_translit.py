@@ -17,6 +17,8 @@ from bot.core.translit import cyrillic
         ("kakoy novyy", "какой новый"),
         ("premiyu", "премию"),
         ("tsena chlenstva?", "цена членства?"),
+        ("kak nazyvaetsya set", "как называется сет"),
+        ("gorodu stanovitsya", "городу становится"),
     ],
 )
 def test_common_translit_spellings_read_as_cyrillic(latin: str, russian: str) -> None:
