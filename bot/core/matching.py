@@ -532,8 +532,11 @@ class FaqIndex:
                   for code in faq.languages}  # once: folding is the largest part of building the index
         self.ngrams = NgramCentroids(((position[topic], code, question) for code, rows in folded.items()
                                       for topic, question in rows), len(self._topic_ids))
+        source = faq.languages.get(faq.source_language)
+        source_names = frozenset(fold(member) for group in source.synonyms for member in group) if source else None
         for code, profile in faq.languages.items():
-            analyzer = Analyzer(code, profile.stopwords, profile.synonyms, profile.outside)
+            borrowed = source_names if source_names and code != faq.source_language else frozenset()
+            analyzer = Analyzer(code, profile.stopwords, profile.synonyms, profile.outside, borrowed)
             self.languages[code] = LanguageIndex.build(analyzer, folded[code], folded=True)
         # The words each language's variants write, for language detection (language.py).
         self.words_written = {code: frozenset(word for _, question in rows for word in words(question))

@@ -159,6 +159,10 @@ class Analyzer:
     stopwords: frozenset[str] = frozenset()
     synonyms: Sequence[Sequence[str]] = ()
     outside: Sequence[str] = ()
+    # Names the synonyms borrow from another language ("learning city" among the Russian names of a learning
+    # city), folded: a message naming one keeps the group's own words beside its token, not the borrowed ones,
+    # which this language's variants rarely write ("Что такое learning city?") and would make weigh.
+    borrowed: frozenset[str] = frozenset()
     # How often the FAQ uses each stem, once known (see `learn`): lets the stemmer choose between readings.
     lexicon: Mapping[str, int] = field(default_factory=dict)
     _stemmer: object | None = field(init=False, default=None, repr=False)
@@ -172,6 +176,7 @@ class Analyzer:
     _han_stop_pattern: re.Pattern[str] | None = field(init=False, default=None, repr=False)
     _han_canonical: dict[str, str] = field(init=False, default_factory=dict, repr=False)
     _unstemmed: frozenset[str] = field(init=False, default=frozenset(), repr=False)
+    _borrowed_phrases: dict[tuple[str, ...], tuple[str, ...]] = field(init=False, default_factory=dict, repr=False)
     _protected: frozenset[str] = field(init=False, default=frozenset(), repr=False)
 
     def __getstate__(self) -> dict[str, object]:
@@ -195,6 +200,7 @@ class Analyzer:
     def _prepare_phrases(self) -> None:
         """The synonym and outside phrases as stem sequences (made anew: stems change once `learn` ran)."""
         self._phrases, self._han_phrases, self._phrases_by_first, self._han_canonical = [], [], {}, {}
+        self._borrowed_phrases = {}
         self._han_pattern = None
         for group in self.synonyms:
             if not group:
@@ -208,6 +214,8 @@ class Analyzer:
                     tokens = tuple(self._plain_tokens(member))
                     if tokens:
                         self._phrases.append((tokens, canonical))
+                        if folded in self.borrowed and folded != fold(group[0]):
+                            self._borrowed_phrases[tokens] = tuple(self._plain_tokens(group[0]))
         for phrase in self.outside:
             folded = fold(phrase)
             if is_han(folded.replace(" ", "")):
@@ -372,7 +380,9 @@ class Analyzer:
             for phrase, canonical in self._phrases_by_first.get(tokens[i], ()):
                 if tuple(tokens[i : i + len(phrase)]) == phrase:
                     if len(phrase) > 1 and "_" in canonical:
-                        out.extend((word, (i + n, i + n + 1)) for n, word in enumerate(phrase))
+                        own = self._borrowed_phrases.get(phrase, phrase)
+                        out.extend((word, (i + min(n, len(phrase) - 1), i + min(n, len(phrase) - 1) + 1))
+                                   for n, word in enumerate(own))
                     out.append((canonical, (i, i + len(phrase))))
                     i += len(phrase)
                     break
