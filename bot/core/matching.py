@@ -121,9 +121,12 @@ class Thresholds:
     typical_answer: float = 0.44
     typical_explained: float = 0.72
     typical_support: float = 0.20
-    # or, in a message of several sentences, at least `suggest` and the topic (or a narrower one) this likely by
-    # Naive Bayes: its context sentences, read as evidence word by word, leave the score low but the topic sure
+    # or, in a message of several sentences, at least `several_answer` and the topic (or a narrower one) this
+    # likely by Naive Bayes: its context sentences, read as evidence word by word, leave the score low but the
+    # topic sure. 0.30, below `suggest`: a long request whose words all point one way ("您好，我们市刚开始研究
+    # 申请加入…申请流程是怎样的，第一步该做什么？谢谢") fell back; 0.20 began answering long out-of-scope ones.
     several_support: float = 0.90
+    several_answer: float = 0.30
     suggest: float = 0.36  # below: fallback
     max_suggestions: int = 3
     # The scores above blend the word matcher's (1 - share) with the character n-gram model's cosine times
@@ -788,7 +791,7 @@ class FaqIndex:
         if self._confident(best_id, best, ranked) or (
                 best >= t.typical_answer and (explained or {}).get(best_id, 0.0) >= t.typical_explained
                 and self._agrees(best_id, posterior)) or (
-                several and best >= t.suggest and self.support(best_id, posterior) >= t.several_support
+                several and best >= t.several_answer and self.support(best_id, posterior) >= t.several_support
                 and self._agrees(best_id, posterior)):
             return Match(MatchKind.ANSWER, best_id, score, (), source.get(best_id))
         # Torn between two narrow topics of one broader topic ("how does the award work": applying, or the

@@ -579,6 +579,16 @@ def test_a_request_without_a_question_mark_after_context_is_read_as_the_request(
     assert (answer.faq_id, answer.lang) == ("fundamental-conditions", lang), answer
 
 
+def test_a_long_request_whose_words_all_point_to_one_topic_is_answered_though_they_score_low(
+        answerer: Answerer, faq: Faq) -> None:
+    """Most of its words are about the asker, so the topic's score stays below the suggestion threshold, but
+    read word by word (Naive Bayes) the message is surely about joining."""
+    answer = ask(answerer, "你好，我在县里的教育局上班，局长让我研究一下我们县怎么申请加入全球学习型城市网络，"
+                           "整个申请流程大概是什么样的，需要先做哪些准备？谢谢")
+    assert_answers(faq, answer, "how-to-join", "zh")
+    assert answer.score < 100 * answerer.index.thresholds.suggest
+
+
 def test_a_how_are_you_before_a_question_is_not_taken_for_the_subject(answerer: Answerer, faq: Faq) -> None:
     answer = ask(answerer, "Hi, how are you? The town next door put up a banner saying it won a UNESCO prize as a "
                            "learning city. What is that prize about?")
