@@ -42,6 +42,7 @@ from rapidfuzz.distance import OSA
 from bot.core.faq import Faq
 from bot.core.language import script_languages, word_script
 from bot.core.ngrams import NgramCentroids
+from bot.core.pinyin import Sounds
 from bot.core.text import (
     OUTSIDE,
     Analyzer,
@@ -72,6 +73,7 @@ MAX_CORRECTIONS = 8  # typo corrections tried per message: a long message of unk
 SECOND_SHARE = 0.4  # share of a topic's second-best variant in its score: two fitting variants beat one lucky one
 NB_ALPHA = 1.0  # Naive Bayes smoothing (see LanguageIndex.values)
 HAN_TYPO_EVIDENCE = 5  # how many variants must write a three-character run for a typo to be read as it
+HAN_SOUND_EVIDENCE = 3  # or a pair of characters sounding like the typed pair (a synonym counts as this many)
 # Weight of a sentence around the question (who asks, why) relative to the question. More lets context settle
 # a vague question ("…become a member of the network. How does that work?" asks about joining, not about the
 # bot); less keeps context about the asker ("I'm writing a thesis on lifelong learning.") from taking a question
@@ -175,6 +177,10 @@ class LanguageIndex:
     _han_pairs: dict[str, int] = field(default_factory=dict)  # Chinese character pairs the variants write
     # Three characters the variants write, by the first and the last: the middle one, how often.
     _han_middle: dict[str, dict[str, int]] = field(default_factory=dict)
+    # The same pairs, and those of the Chinese synonyms, by their two characters' sounds (pinyin.py): the
+    # likeliest pair of each sound, and how often it is written.
+    _sounds: Sounds | None = None
+    _pairs_by_sound: dict[str, tuple[str, int]] = field(default_factory=dict)
     _corrections: dict[str, tuple[str, float] | None] = field(default_factory=dict)
     names: frozenset[str] = frozenset()  # stems of the words of the synonym groups (the FAQ's names for things)
     # A variant's words (a checksum of its sorted tokens) -> its topic's position; -1 when two topics write
@@ -315,12 +321,48 @@ class LanguageIndex:
         self._corrections[key] = found
         return found
 
-    def _han_typos(self, text: str) -> str:
+    def learn_sounds(self, sounds: Sounds) -> None:
+        """Index the character pairs the variants and synonyms write by sound, for `han_typos`."""
+        self._sounds = sounds
+        counts = dict(self._han_pairs)
+        for phrase in self.analyzer.han_phrases:
+            for pair in han_bigrams(phrase):
+                if len(pair) == 2:
+                    counts[pair] = max(counts.get(pair, 0), HAN_SOUND_EVIDENCE)
+        by_sound: dict[str, tuple[str, int]] = {}  # "<" + first character + second's sound, and "sound + second >"
+        for pair, count in sorted(counts.items()):
+            first, second = sounds.of(pair[0]), sounds.of(pair[1])
+            for key in (second and "<" + pair[0] + second, first and first + pair[1] + ">"):
+                if key and count > by_sound.get(key, ("", 0))[1]:
+                    by_sound[key] = (pair, count)
+        self._pairs_by_sound = by_sound
+
+    def _homophone(self, outer_before: str, before: str, char: str, after: str, outer_after: str) -> str | None:
+        """The character sounding like `char` that makes a pair the FAQ writes often with a neighbour, itself
+        part of a pair the FAQ writes on its other side ("发展历使": 展历 is written, and 历史): a word the FAQ
+        never uses ("孩子有…": 孩子 is not written) is no evidence that the next character is a typo."""
+        sounds = self._sounds
+        sound = sounds.of(char) if sounds else None
+        if sounds is None or sound is None:
+            return None
+        best: tuple[int, str] | None = None
+        stop = self.analyzer.stopwords  # a pair with a small word ("的事", "在马") is no evidence of a typo
+        known = self._han_pairs
+        left = before and before not in stop and (not outer_before or outer_before + before in known)
+        right = after and after not in stop and (not outer_after or after + outer_after in known)
+        for key, typed in ((left and "<" + before + sound, 1), (right and sound + after + ">", 0)):
+            pair, count = self._pairs_by_sound.get(key, ("", 0)) if key else ("", 0)
+            if count >= HAN_SOUND_EVIDENCE and pair[typed] != char and (best is None or count > best[0]):
+                best = (count, pair[typed])
+        return best[1] if best else None
+
+    def han_typos(self, text: str) -> str:
         """A Chinese character typed for another of the same sound ("学习形城市" for "学习型城市") makes the
         character pairs around it unknown; the character that makes a three-character run the variants
         write is taken instead ("习型城"), when the variants write it often enough to be a phrase rather than
         a coincidence ("城市算是" is not "城市奖是"). Only between two characters: at the end of a phrase too
-        many characters would fit ("什么奖" is no typo for "什么时")."""
+        many characters would fit ("什么奖" is no typo for "什么时"). Failing that, a character of the same
+        sound that makes a pair the FAQ writes with a neighbour (`_homophone`: "发展历使" is "发展历史")."""
         folded = fold(text)
         chars = list(folded)
         han = han_mask(folded)
@@ -333,11 +375,14 @@ class LanguageIndex:
             after = chars[i + 1] if i < last and han[i + 1] else ""
             if (before and before + char in self._han_pairs) or (after and char + after in self._han_pairs):
                 continue
-            if not (before and after) or char in self.analyzer.stopwords:
+            if char in self.analyzer.stopwords:
                 continue
-            options = self._han_middle.get(before + after, {})
+            options = self._han_middle.get(before + after, {}) if before and after else {}
             likeliest = min(options, key=lambda c: (-options[c], c)) if options else None
-            if likeliest is not None and options[likeliest] >= HAN_TYPO_EVIDENCE:
+            if likeliest is None or options[likeliest] < HAN_TYPO_EVIDENCE:
+                likeliest = self._homophone(chars[i - 2] if i > 1 and han[i - 2] and before else "", before, char,
+                                            after, chars[i + 2] if i < last - 1 and han[i + 2] and after else "")
+            if likeliest is not None:
                 chars[i] = likeliest
                 changed = True
         return "".join(chars) if changed else text
@@ -418,7 +463,7 @@ class LanguageIndex:
         sure: list[float] = []  # 1, or the similarity of a typo correction
         elsewhere: dict[str, list[str]] = {}
         if fuzzy and self._han_pairs:
-            text = self._han_typos(text)
+            text = self.han_typos(text)
         pairs = self.analyzer.pairs(text)
         if self.analyzer.language == "ar":
             pairs = [(word, stem if stem in self.stems else self._arabic_clitic(stem)) for word, stem in pairs]
@@ -549,7 +594,10 @@ class FaqIndex:
         self._small_talk_slots = {
             code: frozenset(n for n, topic in enumerate(index.topic_ids) if topic in self._small_talk)
             for code, index in self.languages.items()}
+        sounds = Sounds() if any(index._han_pairs for index in self.languages.values()) else None
         for index in self.languages.values():
+            if sounds is not None and index._han_pairs:
+                index.learn_sounds(sounds)
             index.slots = np.array([position[index.topic_ids[i]] for i in index.topic_of_start], dtype=np.int64)
         self._families: dict[str, set[str]] = {}  # filled on demand: a big FAQ needs few of them
         self._narrower: dict[str, np.ndarray] = {}

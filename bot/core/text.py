@@ -305,6 +305,11 @@ class Analyzer:
     def phrases(self) -> list[tuple[tuple[str, ...], str]]:
         return self._phrases
 
+    @property
+    def han_phrases(self) -> list[str]:
+        """The Chinese synonym and outside phrases, as written (folded, without spaces)."""
+        return [phrase for phrase, _ in self._han_phrases]
+
     def _plain_tokens(self, text: str) -> list[str]:
         """Stemmed tokens without synonym replacement (used to prepare the synonym phrases)."""
         out: list[str] = []

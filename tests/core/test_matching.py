@@ -21,6 +21,7 @@ from bot.core.answering import Answer, Answerer, Question
 from bot.core.faq import Faq
 from bot.core.matching import FaqIndex, MatchKind, Thresholds
 from bot.core.ngrams import NgramCentroids
+from bot.core.pinyin import Sounds
 from bot.core.text import fold
 from bot.storage.faq_files import read_faq
 
@@ -342,6 +343,31 @@ def test_a_long_message_is_answered_on_the_sentence_that_asks(
 def test_typos_are_corrected_as_they_were_typed(answerer: Answerer, faq: Faq, text: str, topic: str,
                                                 lang: str) -> None:
     assert_answers(faq, ask(answerer, text), topic, lang)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("建设学习型城市有啥好出", "建设学习型城市有啥好处"),  # 出 chu for 处 chu: pinyin input offers both
+        ("申请截至日其是哪天", "申请截止日期是哪天"),  # 至 zhi for 止, 其 qi for 期
+        ("学习型城市奖的申情流程", "学习型城市奖的申请流程"),
+    ],
+)
+def test_a_chinese_character_typed_for_another_of_the_same_sound_is_read_as_the_faqs(
+        answerer: Answerer, typed: str, meant: str) -> None:
+    assert answerer.index.languages["zh"].han_typos(typed) == meant
+
+
+def test_the_shipped_pinyin_table_reads_characters_of_one_sound_alike() -> None:
+    sounds = Sounds()
+    assert sounds.of("史") == sounds.of("使") != sounds.of("快")
+    assert sounds.of("a") is None
+
+
+@pytest.mark.parametrize("text", ["孩子有阅读障碍该怎么办", "我在马来西亚一个县议会负责社区发展"])
+def test_a_chinese_word_the_faq_never_writes_is_not_taken_for_a_typo(answerer: Answerer, text: str) -> None:
+    """孩子 and 我在 are no pairs of the FAQ: 有 is not read as 邮 (电子邮件), nor 马 as 吗 (在吗)."""
+    assert answerer.index.languages["zh"].han_typos(text) == text
 
 
 def test_a_real_word_is_not_corrected_into_another_one_by_its_first_letter(answerer: Answerer) -> None:
