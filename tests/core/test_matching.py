@@ -358,6 +358,19 @@ def test_a_chinese_character_typed_for_another_of_the_same_sound_is_read_as_the_
     assert answerer.index.languages["zh"].han_typos(typed) == meant
 
 
+@pytest.mark.parametrize(("text", "lang"), [("What is the address of the institute in Hamburg?", "en"),
+                                            ("Qual é o endereço do instituto em Hamburgo?", "pt"),
+                                            ("Какой адрес у института в Гамбурге?", "ru")])
+def test_the_address_of_the_institute_in_hamburg_is_the_contact_answer(answerer: Answerer, faq: Faq, text: str,
+                                                                      lang: str) -> None:
+    assert_answers(faq, ask(answerer, text), "contact", lang)
+
+
+def test_an_institute_is_not_taken_for_uil_unless_it_is_the_one_in_hamburg(answerer: Answerer) -> None:
+    answer = ask(answerer, "Can a research institute join the network?")
+    assert not (answer.is_answer and answer.faq_id == "uil"), answer
+
+
 def test_the_shipped_pinyin_table_reads_characters_of_one_sound_alike() -> None:
     sounds = Sounds()
     assert sounds.of("史") == sounds.of("使") != sounds.of("快")
