@@ -123,6 +123,11 @@ class Thresholds:
     typical_answer: float = 0.44
     typical_explained: float = 0.72
     typical_support: float = 0.20
+    # or at least `likely_answer` with the topic (or a narrower one) this likely by Naive Bayes, whatever the
+    # share explained: the words that set it apart from its rival weigh in ("لماذا يجب على مدينتنا أن تتحول إلى
+    # مدينة متعلمة؟", why, against how to build one). At 0.90 cross-validation answered more wrong (+0.04 %).
+    likely_answer: float = 0.50
+    likely_support: float = 0.95
     # or, in a message of several sentences, at least `several_answer` and the topic (or a narrower one) this
     # likely by Naive Bayes: its context sentences, read as evidence word by word, leave the score low but the
     # topic sure. Below `suggest`: a long request whose words all point one way ("您好，我们市刚开始研究申请
@@ -840,6 +845,8 @@ class FaqIndex:
                 best >= t.typical_answer and (explained or {}).get(best_id, 0.0) >= t.typical_explained
                 and self._agrees(best_id, posterior)) or (
                 several and best >= t.several_answer and self.support(best_id, posterior) >= t.several_support
+                and self._agrees(best_id, posterior)) or (
+                best >= t.likely_answer and self.support(best_id, posterior) >= t.likely_support
                 and self._agrees(best_id, posterior)):
             return Match(MatchKind.ANSWER, best_id, score, (), source.get(best_id))
         # Torn between two narrow topics of one broader topic ("how does the award work": applying, or the

@@ -628,6 +628,15 @@ def test_a_long_request_whose_words_all_point_to_one_topic_is_answered_though_th
     assert answer.score < 100 * answerer.index.thresholds.suggest
 
 
+def test_a_question_whose_words_make_one_topic_nearly_certain_is_answered(answerer: Answerer, faq: Faq) -> None:
+    """The boss and the meetings leave the score middling, but word by word (Naive Bayes) the message is
+    surely about lifelong learning."""
+    answer = ask(answerer, "honestly my boss keeps saying 'lifelong learning' in every meeting, what does that "
+                           "actually mean")
+    assert_answers(faq, answer, "lifelong-learning", "en")
+    assert answer.score < 100 * answerer.index.thresholds.answer
+
+
 def test_a_how_are_you_before_a_question_is_not_taken_for_the_subject(answerer: Answerer, faq: Faq) -> None:
     answer = ask(answerer, "Hi, how are you? The town next door put up a banner saying it won a UNESCO prize as a "
                            "learning city. What is that prize about?")
