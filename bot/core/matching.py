@@ -163,8 +163,7 @@ class LanguageIndex:
     unknown_weight: float = 1.0
     beta: float = 0.8  # < 1: explaining the whole message weighs more than covering the whole variant
     blend: float = 0.3  # share of the topic-level coverage in the score
-    topics_of: dict[str, frozenset[int]] = field(default_factory=dict)
-    # The same, as arrays for numpy: variants sorted by topic, each token's variants and topics.
+    # The variants as arrays for numpy: sorted by topic; each token's variants and topics.
     variant_topic: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     variant_total: np.ndarray = field(default_factory=lambda: np.zeros(0))
     topic_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -180,8 +179,9 @@ class LanguageIndex:
     _surface: dict[str, str] = field(default_factory=dict)
     _seen_in: dict[str, int] = field(default_factory=dict)
     _han_pairs: dict[str, int] = field(default_factory=dict)  # Chinese character pairs the variants write
-    # Three characters the variants write, by the first and the last: the middle one, how often.
-    _han_middle: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Three characters the variants write at least HAN_TYPO_EVIDENCE times, by the first and the last: the
+    # likeliest middle one (the only one `han_typos` may take).
+    _han_middle: dict[str, str] = field(default_factory=dict)
     # The same pairs, and those of the Chinese synonyms, by their two characters' sounds (pinyin.py): the
     # likeliest pair of each sound, and how often it is written.
     _sounds: Sounds | None = None
@@ -234,7 +234,6 @@ class LanguageIndex:
         index = cls(analyzer=analyzer, topic_ids=topic_ids, _verbatim=verbatim)
         n = max(len(topic_ids), 1)
         index.idf = {t: math.log(1 + n / len(topics)) for t, topics in doc_freq.items()}
-        index.topics_of = {t: frozenset(topics) for t, topics in doc_freq.items()}
         index.unknown_weight = math.log(1 + n / 2)
         raw.sort(key=lambda item: item[0])  # variants grouped by topic, for numpy's reduceat
         # Only arrays are kept of the variants (a per-variant dict of weights took megabytes of the serving
@@ -276,11 +275,16 @@ class LanguageIndex:
             if not word.startswith("~") and not is_han(word) and not word.isdigit() and len(word) >= 3:
                 index._by_length.setdefault(len(word), []).append(word)
         index._han_pairs = han_pairs
+        middles: dict[str, dict[str, int]] = {}
         for run in han_runs:
             for i in range(len(run) - 2):
                 a, b, c = run[i : i + 3]
-                counts = index._han_middle.setdefault(a + c, {})
+                counts = middles.setdefault(a + c, {})
                 counts[b] = counts.get(b, 0) + 1
+        for ends, counts in middles.items():
+            likeliest = min(counts, key=lambda c: (-counts[c], c))
+            if counts[likeliest] >= HAN_TYPO_EVIDENCE:
+                index._han_middle[ends] = likeliest
         for token in sorted(index.stems):
             if not token.startswith("~") and not is_han(token) and len(token) >= 3:
                 index._stems_by_length.setdefault(len(token), []).append(token)
@@ -338,7 +342,7 @@ class LanguageIndex:
         for pair, count in sorted(counts.items()):
             first, second = sounds.of(pair[0]), sounds.of(pair[1])
             for key in (second and "<" + pair[0] + second, first and first + pair[1] + ">"):
-                if key and count > by_sound.get(key, ("", 0))[1]:
+                if key and count >= HAN_SOUND_EVIDENCE and count > by_sound.get(key, ("", 0))[1]:
                     by_sound[key] = (pair, count)
         self._pairs_by_sound = by_sound
 
@@ -382,9 +386,8 @@ class LanguageIndex:
                 continue
             if char in self.analyzer.stopwords:
                 continue
-            options = self._han_middle.get(before + after, {}) if before and after else {}
-            likeliest = min(options, key=lambda c: (-options[c], c)) if options else None
-            if likeliest is None or options[likeliest] < HAN_TYPO_EVIDENCE:
+            likeliest = self._han_middle.get(before + after) if before and after else None
+            if likeliest is None:
                 likeliest = self._homophone(chars[i - 2] if i > 1 and han[i - 2] and before else "", before, char,
                                             after, chars[i + 2] if i < last - 1 and han[i + 2] and after else "")
             if likeliest is not None:
@@ -717,7 +720,7 @@ class FaqIndex:
         """Whether an opening says nothing but small talk ("Hi", "Merci beaucoup", "Ok") in `lang`."""
         index = self.languages[lang]
         small_talk = self._small_talk_slots.get(lang, frozenset())
-        return all(token not in index.topics_of or index.topics_of[token] <= small_talk
+        return all(token not in index.token_topics or small_talk.issuperset(index.token_topics[token].tolist())
                    for token in index.analyzer.tokens(opening))
 
     def _score(self, lang: str, parts: Parts, fuzzy: bool, foreign: Callable[[str], str | None],
