@@ -607,6 +607,8 @@ class FaqIndex:
             if sounds is not None and index._han_pairs:
                 index.learn_sounds(sounds)
             index.slots = np.array([position[index.topic_ids[i]] for i in index.topic_of_start], dtype=np.int64)
+        for index in self.languages.values():  # the FAQ's own words, stemmed at build: not what people write
+            index.analyzer.forget_stems()
         self._families: dict[str, set[str]] = {}  # filled on demand: a big FAQ needs few of them
         self._narrower: dict[str, np.ndarray] = {}
 

@@ -44,7 +44,7 @@ OUTSIDE = "~!outside"  # the token of a phrase that signals another subject ("Cr
 _PROCLITICS = {"ar": "لبكفو"}  # one-letter words written onto the next one
 # Stems remembered per language, emptied when full: a serving process meets new words for as long as it
 # runs, and its memory must stay bounded.
-STEM_CACHE = 4_000
+STEM_CACHE = 2_000
 
 SNOWBALL_NAMES = {
     "en": "english", "fr": "french", "es": "spanish", "de": "german", "pt": "portuguese",
@@ -180,8 +180,10 @@ class Analyzer:
     _protected: frozenset[str] = field(init=False, default=frozenset(), repr=False)
 
     def __getstate__(self) -> dict[str, object]:
-        """Picklable (bot/faq_cache.py keeps the built index on disk): the C stemmer is made anew on load."""
-        return {**self.__dict__, "_stemmer": None}
+        """Picklable (bot/faq_cache.py keeps the built index on disk): the C stemmer is made anew on load,
+        and the stems remembered start empty (the FAQ's own words, stemmed at build, are not what people
+        write)."""
+        return {**self.__dict__, "_stemmer": None, "_stem_cache": {}}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
@@ -260,6 +262,9 @@ class Analyzer:
                     members.append((folded, stem))
         self._stem_cache.clear()
         return frozenset(word for word, stem in members if len(groups_of[stem]) > 1)
+
+    def forget_stems(self) -> None:
+        self._stem_cache = {}
 
     def stem(self, word: str) -> str:
         cached = self._stem_cache.get(word)
