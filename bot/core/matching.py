@@ -182,8 +182,8 @@ class LanguageIndex:
     # Three characters the variants write at least HAN_TYPO_EVIDENCE times, by the first and the last: the
     # likeliest middle one (the only one `han_typos` may take).
     _han_middle: dict[str, str] = field(default_factory=dict)
-    # The same pairs, and those of the Chinese synonyms, by their two characters' sounds (pinyin.py): the
-    # likeliest pair of each sound, and how often it is written.
+    # The same pairs, and those of the Chinese synonyms, written at least HAN_SOUND_EVIDENCE times, keyed by one
+    # character and the other's sound (pinyin.py): the likeliest such pair, and how often it is written.
     _sounds: Sounds | None = None
     _pairs_by_sound: dict[str, tuple[str, int]] = field(default_factory=dict)
     _corrections: dict[str, tuple[str, float] | None] = field(default_factory=dict)
