@@ -202,6 +202,10 @@ OUT_OF_SCOPE = [
     "Какая погода будет завтра в Москве?",
     "明天北京天气怎么样？",
     "ما هي حالة الطقس غدا؟",
+    # project funding is not the network's subject (the FAQ's `outside` phrases)
+    "Can we get Erasmus funding through the network?",
+    "L'UNESCO peut-elle financer un projet de notre bibliothèque ?",
+    "Может ли ЮНЕСКО профинансировать наш проект?",
 ]
 OUT_OF_SCOPE_TEXTS = [item if isinstance(item, str) else item.values[0] for item in OUT_OF_SCOPE]
 
