@@ -53,14 +53,25 @@ class LanguageDetector:
     def __init__(self, vocabularies: Mapping[str, Iterable[str]], stopwords: Mapping[str, Iterable[str]]):
         """`vocabularies`: folded words per language (see text.fold); stop words are folded here."""
         self.languages = tuple(vocabularies)
-        self._stop = {lang: frozenset(fold(w) for w in stopwords.get(lang, ())) for lang in self.languages}
-        self._vocab = {lang: frozenset(vocabularies[lang]) for lang in self.languages}  # already folded
+        stop = {lang: frozenset(fold(w) for w in stopwords.get(lang, ())) for lang in self.languages}
+        vocab = {lang: frozenset(vocabularies[lang]) for lang in self.languages}  # already folded
         # A word shared by many languages says little about any of them.
-        counts: dict[str, int] = {}
+        spread: dict[str, int] = {}
         for lang in self.languages:
-            for word in self._vocab[lang] | self._stop[lang]:
-                counts[word] = counts.get(word, 0) + 1
-        self._spread = counts
+            for word in vocab[lang] | stop[lang]:
+                spread[word] = spread.get(word, 0) + 1
+        # What each word says for each Latin-script language, looked up once per word of a message: a stop
+        # word 1, a word of the FAQ's variants 0.7, divided by how many languages write it.
+        evidence: dict[str, list[tuple[str, float]]] = {}
+        for lang in self.languages:
+            if script_languages(lang) != "latin":
+                continue
+            for word in vocab[lang] | stop[lang]:
+                if word.isdigit():  # a year or a count is no language's
+                    continue
+                weight = 1.0 if word in stop[lang] else 0.7
+                evidence.setdefault(word, []).append((lang, weight / spread[word]))
+        self._evidence = {word: tuple(found) for word, found in evidence.items()}
 
     @staticmethod
     def scripts(text: str) -> dict[str, int]:
@@ -102,16 +113,10 @@ class LanguageDetector:
                 for lang, weight in hints.items():
                     if lang in scores:
                         scores[lang] += weight * min(n, 3)
-        tokens = [w for w in words(fold(text)) if not w.isdigit()]
-        for token in tokens:
-            for lang in latin:
-                weight = 0.0
-                if token in self._stop[lang]:
-                    weight = 1.0
-                elif token in self._vocab[lang]:
-                    weight = 0.7
-                if weight:
-                    scores[lang] += weight / self._spread.get(token, 1)
+        evidence = self._evidence
+        for token in words(fold(text)):
+            for lang, weight in evidence.get(token, ()):
+                scores[lang] += weight
         ranked = sorted(scores.items(), key=lambda item: -item[1])
         best, best_score = ranked[0]
         second = ranked[1][1] if len(ranked) > 1 else 0.0
