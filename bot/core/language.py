@@ -27,6 +27,8 @@ _LETTER_HINTS: dict[str, dict[str, float]] = {
     "á": {"es": 0.6, "pt": 0.6}, "í": {"es": 0.6, "pt": 0.5}, "ó": {"es": 0.6, "pt": 0.5},
     "ú": {"es": 0.6, "pt": 0.4}, "é": {"fr": 0.6, "es": 0.4, "pt": 0.4}, "â": {"pt": 0.8, "fr": 0.5},
 }
+# Runs of one script's letters: its words (Chinese is counted apart, see `_script_words`).
+_WORDS: dict[str, re.Pattern[str]] = {name: re.compile(pattern.pattern + "+") for name, pattern in _SCRIPTS.items()}
 _SCRIPT_OF_LANGUAGE = {"ar": "ar", "zh": "zh", "ru": "ru"}
 _NON_LATIN = tuple(_SCRIPT_OF_LANGUAGE.values())
 
@@ -95,6 +97,16 @@ class LanguageDetector:
             return Detection(None, 0.0)  # Japanese: not one of ours, even though it uses Han characters
         best_script = max(scripts, key=lambda name: scripts[name])
         share = scripts[best_script] / total
+        if best_script == "latin" and any(scripts[script] for script in _NON_LATIN):
+            # Latin letters beside another script are mostly terms people mix in ("Какие long-term benefits у
+            # learning city?", "加入GNLC之后有什么benefits？"): as many words in the other script as in Latin
+            # say which language the message is in (an English question naming 北京 stays English).
+            counted = _script_words(text, scripts)
+            other = max(_NON_LATIN, key=lambda script: counted[script])
+            part = counted[other] / (counted[other] + counted["latin"])
+            if counted[other] >= 2 and part >= 0.5:
+                lang = other if other in self.languages else None
+                return Detection(lang, min(1.0, 1.2 * part) if lang else 0.0)
         if best_script != "latin":
             lang = best_script if best_script in self.languages else None
             confident = share >= 0.5 and scripts[best_script] >= 2
@@ -125,6 +137,14 @@ class LanguageDetector:
         margin = (best_score - second) / best_score
         confidence = share * min(1.0, margin * 1.5) * min(1.0, best_score / 2)
         return Detection(best, confidence)
+
+
+def _script_words(text: str, scripts: Mapping[str, int]) -> dict[str, float]:
+    """How many words of each script the text has; Chinese, written without spaces, counts a word for every
+    one and a half characters (most of its words are one or two characters long)."""
+    counted: dict[str, float] = {name: len(pattern.findall(text)) for name, pattern in _WORDS.items()}
+    counted["zh"] = scripts["zh"] / 1.5
+    return counted
 
 
 def negotiate(code: str | None, supported: Sequence[str]) -> str | None:

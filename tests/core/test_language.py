@@ -84,6 +84,28 @@ def test_a_latin_acronym_in_a_russian_question_does_not_change_its_language(dete
     assert detector.detect("Что такое GNLC и как вступить?").lang == "ru"
 
 
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Какие long-term benefits у learning city для самого города?", "ru"),
+        ("Learning City Award 有奖金吗？获奖城市能拿到什么？", "zh"),
+        ("UIL 是什么机构？是在Hamburg吗？", "zh"),
+        ("ايه الـ benefits لو مدينتنا بقت member في الـ network؟", "ar"),
+    ],
+)
+def test_english_terms_mixed_into_another_script_leave_the_message_in_its_language(
+        detector: LanguageDetector, text: str, lang: str) -> None:
+    """More Latin letters than Cyrillic or Chinese ones, but as many words in the other script: the message
+    is written in that language, the English words are terms."""
+    detection = detector.detect(text)
+    assert detection.lang == lang
+    assert detection.confidence >= POLICY.threshold
+
+
+def test_a_chinese_name_in_an_english_question_leaves_it_english(detector: LanguageDetector) -> None:
+    assert detector.detect("Was the first conference on learning cities held in Beijing (北京)?").lang != "zh"
+
+
 def test_accented_letters_alone_point_to_a_language(detector: LanguageDetector) -> None:
     assert detector.detect("¿Año? ¡Mañana!").lang == "es"
     assert detector.detect("Straße, Größe, Übung").lang == "de"
