@@ -375,6 +375,14 @@ def test_an_institute_is_not_taken_for_uil_unless_it_is_the_one_in_hamburg(answe
     assert not (answer.is_answer and answer.faq_id == "uil"), answer
 
 
+@pytest.mark.parametrize(("text", "topic"), [("بدنا نشترك بالشبكة كمدينة، شو المطلوب؟", "how-to-join"),
+                                           ("عايز اشترك في نشرة الأخبار", "newsletter")])
+def test_in_arabic_a_city_subscribing_to_the_network_joins_it(answerer: Answerer, faq: Faq, text: str,
+                                                               topic: str) -> None:
+    """اشترك is to subscribe and to take part: in the network, a city joins; to the news, a person subscribes."""
+    assert_answers(faq, ask(answerer, text), topic, "ar")
+
+
 def test_the_shipped_pinyin_table_reads_characters_of_one_sound_alike() -> None:
     sounds = Sounds()
     assert sounds.of("史") == sounds.of("使") != sounds.of("快")
