@@ -27,8 +27,8 @@ _LETTER_HINTS: dict[str, dict[str, float]] = {
     "á": {"es": 0.6, "pt": 0.6}, "í": {"es": 0.6, "pt": 0.5}, "ó": {"es": 0.6, "pt": 0.5},
     "ú": {"es": 0.6, "pt": 0.4}, "é": {"fr": 0.6, "es": 0.4, "pt": 0.4}, "â": {"pt": 0.8, "fr": 0.5},
 }
-# Runs of one script's letters: its words (Chinese is counted apart, see `_script_words`).
-_WORDS: dict[str, re.Pattern[str]] = {name: re.compile(pattern.pattern + "+") for name, pattern in _SCRIPTS.items()}
+# Runs of one script's letters: its words (Chinese, written without spaces, is counted apart: `_script_words`).
+_WORDS: dict[str, re.Pattern[str]] = {name: re.compile(_SCRIPTS[name].pattern + "+") for name in ("latin", "ar", "ru")}
 _SCRIPT_OF_LANGUAGE = {"ar": "ar", "zh": "zh", "ru": "ru"}
 _NON_LATIN = tuple(_SCRIPT_OF_LANGUAGE.values())
 

@@ -817,13 +817,23 @@ class FaqIndex:
             family = self._families[topic] = self.faq.family(topic)
         return family
 
-    def _agrees(self, topic: str, posterior: Mapping[str, np.ndarray] | None) -> bool:
-        """Whether the words' typicality (Naive Bayes) also makes `topic` likely: its most likely topic is in
-        `topic`'s family, and `topic` or a narrower one has at least `typical_support`."""
+    def _typical(self, topic: str, best: float, explained: float, posterior: Mapping[str, np.ndarray] | None,
+                 several: bool) -> bool:
+        """Whether the words' typicality (Naive Bayes) answers `topic` where its score alone does not. It must
+        agree: its most likely topic is in `topic`'s family, and `topic` or a narrower one has at least
+        `typical_support`. Then the score needs `typical_answer` with nearly all of the message explained,
+        `likely_answer` with the topic nearly certain, or in a message of several sentences `several_answer`
+        with the topic sure (see Thresholds)."""
+        t = self.thresholds
         probabilities = posterior.get(topic) if posterior else None
-        if probabilities is None or self.support(topic, posterior) < self.thresholds.typical_support:
+        if probabilities is None:
             return False
-        return self._topic_ids[int(np.argmax(probabilities))] in self._family(topic)
+        support = self.support(topic, posterior)
+        if support < t.typical_support or self._topic_ids[int(np.argmax(probabilities))] not in self._family(topic):
+            return False
+        return ((best >= t.typical_answer and explained >= t.typical_explained)
+                or (best >= t.likely_answer and support >= t.likely_support)
+                or (several and best >= t.several_answer and support >= t.several_support))
 
     def _confident(self, topic: str, best: float, ranked: list[tuple[str, float]]) -> bool:
         """Whether `best` is high enough and far enough ahead of every topic unrelated to `topic`."""
@@ -846,13 +856,8 @@ class FaqIndex:
             return Match(MatchKind.FALLBACK, None, 0.0)
         best_id, best = ranked[0]
         score = round(best * 100, 1)
-        if self._confident(best_id, best, ranked) or (
-                best >= t.typical_answer and (explained or {}).get(best_id, 0.0) >= t.typical_explained
-                and self._agrees(best_id, posterior)) or (
-                several and best >= t.several_answer and self.support(best_id, posterior) >= t.several_support
-                and self._agrees(best_id, posterior)) or (
-                best >= t.likely_answer and self.support(best_id, posterior) >= t.likely_support
-                and self._agrees(best_id, posterior)):
+        if self._confident(best_id, best, ranked) or self._typical(
+                best_id, best, (explained or {}).get(best_id, 0.0), posterior, several):
             return Match(MatchKind.ANSWER, best_id, score, (), source.get(best_id))
         # Torn between two narrow topics of one broader topic ("how does the award work": applying, or the
         # winners?): the broader answer is right for both, and its buttons lead on to each.

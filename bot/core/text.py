@@ -390,9 +390,11 @@ class Analyzer:
             for phrase, canonical in self._phrases_by_first.get(tokens[i], ()):
                 if tuple(tokens[i : i + len(phrase)]) == phrase:
                     if len(phrase) > 1 and "_" in canonical:
-                        own = self._borrowed_phrases.get(phrase, phrase)
-                        out.extend((word, (i + min(n, len(phrase) - 1), i + min(n, len(phrase) - 1) + 1))
-                                   for n, word in enumerate(own))
+                        # Each word stands for the phrase's word in its place (the group's own words, for a
+                        # borrowed name, may be more: the extra ones stand for its last word).
+                        for n, word in enumerate(self._borrowed_phrases.get(phrase, phrase)):
+                            place = i + min(n, len(phrase) - 1)
+                            out.append((word, (place, place + 1)))
                     out.append((canonical, (i, i + len(phrase))))
                     i += len(phrase)
                     break
