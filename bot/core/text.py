@@ -34,6 +34,9 @@ _HAN_RUN = re.compile(f"[{_HAN}]+")
 _TOKEN = re.compile(f"[{_HAN}]+|[^\\W_{_HAN}]+", re.UNICODE)  # "UIL是什么": two tokens
 # People type ه for a final ة (and the reverse); the Arabic stemmer removes a final ة, so write it as ة.
 _ARABIC_FINAL_HA = re.compile("\u0647\\b")
+# A hamza on the line inside a word is mostly one whose seat was not typed ("الفواءد" for "الفوائد"); seated,
+# it folds to ي like ئ above, which people also leave out ("الفوايد").
+_ARABIC_MID_HAMZA = re.compile("(?<=[\u0621-\u064a])\u0621(?=[\u0621-\u064a])")
 # A colon before a question ends a sentence too: "Before I write about it: what is the network for?"
 _SENTENCE_END = re.compile(r"(?<=[.!?;。！？；؟])\s+|(?<=[。！？；؟])|\n+"
                            r"|(?:(?<=:)\s+|(?<=：)\s*)(?=[^:：]*[?？؟]\W*$)")
@@ -83,6 +86,8 @@ def fold(text: str) -> str:
     text = _ARABIC_MARKS.sub("", text).translate(_ARABIC_LETTERS).translate(_TRADITIONAL)
     if "\u0647" in text:
         text = _ARABIC_FINAL_HA.sub("\u0629", text)
+    if "\u0621" in text:
+        text = _ARABIC_MID_HAMZA.sub("\u064a", text)
     text = text.replace("ё", "е").replace("ß", "ss").replace("œ", "oe").replace("æ", "ae")
     text = unicodedata.normalize("NFC", _COMBINING.sub("", unicodedata.normalize("NFD", text)))
     return _STRETCHED.sub(r"\1", text)

@@ -55,6 +55,11 @@ def test_arabic_ta_marbuta_and_final_ha_match() -> None:
     assert fold("مدينة") == fold("مدينه")
 
 
+def test_an_arabic_hamza_whose_seat_was_not_typed_matches_the_seated_one() -> None:
+    assert fold("الفواءد") == fold("الفوائد") == fold("الفوايد")  # benefits
+    assert fold("جزء") == "جزء"  # at the end of a word, a hamza on the line is as written
+
+
 def test_arabic_alef_maqsura_and_ya_match() -> None:
     assert fold("على") == fold("علي")
 
