@@ -40,6 +40,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.core.faq import Faq
+from bot.core.hanwords import HanWords
 from bot.core.language import script_languages, word_script
 from bot.core.ngrams import NgramCentroids
 from bot.core.pinyin import Sounds
@@ -186,6 +187,9 @@ class LanguageIndex:
     # character and the other's sound (pinyin.py): the likeliest such pair, and how often it is written.
     _sounds: Sounds | None = None
     _pairs_by_sound: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # The first two characters of each Chinese synonym ("<模块"), and the last two ("模块>"): words of their own.
+    _phrase_edges: frozenset[str] = frozenset()
+    _words: HanWords | None = None  # common Chinese words: a character in one is no typo
     _corrections: dict[str, tuple[str, float] | None] = field(default_factory=dict)
     names: frozenset[str] = frozenset()  # stems of the words of the synonym groups (the FAQ's names for things)
     # A variant's words (a checksum of its sorted tokens) -> its topic's position; -1 when two topics write
@@ -330,9 +334,19 @@ class LanguageIndex:
         self._corrections[key] = found
         return found
 
-    def learn_sounds(self, sounds: Sounds) -> None:
-        """Index the character pairs the variants and synonyms write by sound, for `han_typos`."""
+    def mostly_in(self, topics: frozenset[int]) -> frozenset[str]:
+        """The tokens most of whose variants are of `topics` (positions in `topic_ids`)."""
+        inside = np.isin(self.variant_topic, list(topics))
+        return frozenset(token for token, variants in self.token_variants.items()
+                         if 2 * inside[variants].sum() > len(variants))
+
+    def learn_sounds(self, sounds: Sounds, words: HanWords | None = None, chatter: frozenset[str] = frozenset()
+                     ) -> None:
+        """Index the character pairs the variants and synonyms write by sound, for `han_typos`. `words`: common
+        words, no typos; `chatter`: the tokens of small talk, whose synonyms ("在吗") are no words to read a
+        sentence's typo as."""
         self._sounds = sounds
+        self._words = words
         counts = dict(self._han_pairs)
         for phrase in self.analyzer.han_phrases:
             for pair in han_bigrams(phrase):
@@ -345,6 +359,9 @@ class LanguageIndex:
                 if key and count >= HAN_SOUND_EVIDENCE and count > by_sound.get(key, ("", 0))[1]:
                     by_sound[key] = (pair, count)
         self._pairs_by_sound = by_sound
+        self._phrase_edges = frozenset(edge for phrase, token in self.analyzer.han_names
+                                       if len(phrase) > 1 and token not in chatter
+                                       for edge in ("<" + phrase[:2], phrase[-2:] + ">"))
 
     def _homophone(self, outer_before: str, before: str, char: str, after: str, outer_after: str) -> str | None:
         """The character sounding like `char` that makes a pair the FAQ writes often with a neighbour, itself
@@ -357,11 +374,16 @@ class LanguageIndex:
         best: tuple[int, str] | None = None
         stop = self.analyzer.stopwords  # a pair with a small word ("的事", "在马") is no evidence of a typo
         known = self._han_pairs
-        left = before and before not in stop and (not outer_before or outer_before + before in known)
-        right = after and after not in stop and (not outer_after or after + outer_after in known)
-        for key, typed in ((left and "<" + before + sound, 1), (right and sound + after + ">", 0)):
+        left_anchored = not outer_before or outer_before + before in known
+        right_anchored = not outer_after or after + outer_after in known
+        left = before and before not in stop
+        right = after and after not in stop
+        for key, typed, anchored, edge in ((left and "<" + before + sound, 1, left_anchored, "<{}"),
+                                           (right and sound + after + ">", 0, right_anchored, "{}>")):
             pair, count = self._pairs_by_sound.get(key, ("", 0)) if key else ("", 0)
-            if count >= HAN_SOUND_EVIDENCE and pair[typed] != char and (best is None or count > best[0]):
+            # Unanchored, the pair must begin (or end) a synonym, a word on its own ("六大建设模快": 模块).
+            if (count >= HAN_SOUND_EVIDENCE and pair[typed] != char and (best is None or count > best[0])
+                    and (anchored or edge.format(pair) in self._phrase_edges)):
                 best = (count, pair[typed])
         return best[1] if best else None
 
@@ -384,7 +406,7 @@ class LanguageIndex:
             after = chars[i + 1] if i < last and han[i + 1] else ""
             if (before and before + char in self._han_pairs) or (after and char + after in self._han_pairs):
                 continue
-            if char in self.analyzer.stopwords:
+            if char in self.analyzer.stopwords or (self._words is not None and self._words.covers(folded, i)):
                 continue
             likeliest = self._han_middle.get(before + after) if before and after else None
             if likeliest is None:
@@ -603,9 +625,10 @@ class FaqIndex:
             code: frozenset(n for n, topic in enumerate(index.topic_ids) if topic in self._small_talk)
             for code, index in self.languages.items()}
         sounds = Sounds() if any(index._han_pairs for index in self.languages.values()) else None
-        for index in self.languages.values():
+        han_words = HanWords() if sounds is not None else None
+        for code, index in self.languages.items():
             if sounds is not None and index._han_pairs:
-                index.learn_sounds(sounds)
+                index.learn_sounds(sounds, han_words, index.mostly_in(self._small_talk_slots[code]))
             index.slots = np.array([position[index.topic_ids[i]] for i in index.topic_of_start], dtype=np.int64)
         for index in self.languages.values():  # the FAQ's own words, stemmed at build: not what people write
             index.analyzer.forget_stems()

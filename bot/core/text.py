@@ -320,6 +320,11 @@ class Analyzer:
         """The Chinese synonym and outside phrases, as written (folded, without spaces)."""
         return [phrase for phrase, _ in self._han_phrases]
 
+    @property
+    def han_names(self) -> list[tuple[str, str]]:
+        """The Chinese synonyms as written (folded, without spaces), each with its group's token."""
+        return [(phrase, token) for phrase, token in self._han_phrases if token != OUTSIDE]
+
     def _plain_tokens(self, text: str) -> list[str]:
         """Stemmed tokens without synonym replacement (used to prepare the synonym phrases)."""
         out: list[str] = []

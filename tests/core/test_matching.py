@@ -353,8 +353,10 @@ def test_typos_are_corrected_as_they_were_typed(answerer: Answerer, faq: Faq, te
     ("typed", "meant"),
     [
         ("建设学习型城市有啥好出", "建设学习型城市有啥好处"),  # 出 chu for 处 chu: pinyin input offers both
-        ("申请截至日其是哪天", "申请截止日期是哪天"),  # 至 zhi for 止, 其 qi for 期
+        ("申请截止日其是哪天", "申请截止日期是哪天"),  # 其 qi for 期
         ("学习型城市奖的申情流程", "学习型城市奖的申请流程"),
+        ("学习型城市由哪几个模快组成", "学习型城市由哪几个模块组成"),  # 模块, a synonym: a word of its own
+        ("网络里有多少城市成圆", "网络里有多少城市成员"),
     ],
 )
 def test_a_chinese_character_typed_for_another_of_the_same_sound_is_read_as_the_faqs(
@@ -391,7 +393,15 @@ def test_the_shipped_pinyin_table_reads_characters_of_one_sound_alike() -> None:
 
 @pytest.mark.parametrize("text", ["孩子有阅读障碍该怎么办", "我在马来西亚一个县议会负责社区发展"])
 def test_a_chinese_word_the_faq_never_writes_is_not_taken_for_a_typo(answerer: Answerer, text: str) -> None:
-    """孩子 and 我在 are no pairs of the FAQ: 有 is not read as 邮 (电子邮件), nor 马 as 吗 (在吗)."""
+    """孩子 and 我在 are no pairs of the FAQ: 有 is not read as 邮 (电子邮件), nor 马 as 吗 (在吗, a greeting)."""
+    assert answerer.index.languages["zh"].han_typos(text) == text
+
+
+@pytest.mark.parametrize("text", ["会员城市能及时了解全球的发展动态吗", "怎样展示我们城市的成果", "网络有七个集群吗",
+                                  "正如宣传册所说，终身学习是城市的未来"])
+def test_a_common_chinese_word_is_no_typo_though_it_sounds_like_one_the_faq_writes(answerer: Answerer,
+                                                                                   text: str) -> None:
+    """及时 (in time) is no 几时 (when), 展示 (show) no 展史, 七个 (seven) no 几个 (how many), 正如 no 正入."""
     assert answerer.index.languages["zh"].han_typos(text) == text
 
 
