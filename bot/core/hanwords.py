@@ -38,6 +38,8 @@ class _Sorted:
 
 
 class HanWords:
+    """The table's words, by length."""
+
     def __init__(self, table: Path = TABLE) -> None:
         self._by_length: dict[int, _Sorted] = {}
         for line in table.read_text(encoding="utf-8").splitlines():

@@ -382,12 +382,13 @@ class LanguageIndex:
         right_anchored = not outer_after or after + outer_after in known
         left = before and before not in stop
         right = after and after not in stop
-        for key, typed, anchored, edge in ((left and "<" + before + sound, 1, left_anchored, "<{}"),
-                                           (right and sound + after + ">", 0, right_anchored, "{}>")):
+        for key, typed, anchored in ((left and "<" + before + sound, 1, left_anchored),
+                                     (right and sound + after + ">", 0, right_anchored)):
             pair, count = self._pairs_by_sound.get(key, ("", 0)) if key else ("", 0)
             # Unanchored, the pair must begin (or end) a synonym, a word on its own ("六大建设模快": 模块).
+            edge = "<" + pair if typed else pair + ">"
             if (count >= HAN_SOUND_EVIDENCE and pair[typed] != char and (best is None or count > best[0])
-                    and (anchored or edge.format(pair) in self._phrase_edges)):
+                    and (anchored or edge in self._phrase_edges)):
                 best = (count, pair[typed])
         return best[1] if best else None
 
