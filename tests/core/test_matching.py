@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.config import bundled
@@ -676,3 +677,18 @@ def test_an_english_question_naming_a_subject_in_another_language_is_understood(
                                                                                 text: str, topic: str) -> None:
     answer = ask(answerer, text, telegram="en")
     assert (answer.faq_id, answer.lang) == (topic, "en"), answer
+
+
+@pytest.mark.parametrize(("runner_up", "kind"), [(0.49, MatchKind.SUGGEST), (0.40, MatchKind.ANSWER)])
+def test_a_topic_the_words_make_typical_is_not_answered_when_tied_with_an_unrelated_one(
+        answerer: Answerer, runner_up: float, kind: MatchKind) -> None:
+    """A long message's question ("How does it work?") is explained by many topics: then its words'
+    typicality may answer the likelier one only if it is ahead, not 0.01 apart."""
+    index = answerer.index
+    likely = np.zeros(len(index._topic_ids))
+    likely[index._topic_ids.index("how-to-join")] = 0.6
+    likely[index._topic_ids.index("network-activities")] = 0.4
+    scores = {"how-to-join": 0.50, "network-activities": runner_up}
+    match = index.decide(scores, dict.fromkeys(scores, "en"), dict.fromkeys(scores, 1.0),
+                         dict.fromkeys(scores, likely))
+    assert (match.kind, match.topic_id) == (kind, "how-to-join"), match
