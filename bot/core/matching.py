@@ -411,13 +411,14 @@ class LanguageIndex:
             after = chars[i + 1] if i < last and han[i + 1] else ""
             if (before and before + char in self._han_pairs) or (after and char + after in self._han_pairs):
                 continue
-            if char in self.analyzer.stopwords or (self._words is not None and self._words.covers(folded, i)):
+            if char in self.analyzer.stopwords:
                 continue
             likeliest = self._han_middle.get(before + after) if before and after else None
             if likeliest is None:
                 likeliest = self._homophone(chars[i - 2] if i > 1 and han[i - 2] and before else "", before, char,
                                             after, chars[i + 2] if i < last - 1 and han[i + 2] and after else "")
-            if likeliest is not None:
+            # Last, as the dearest check (a search of the word table for each word around the character).
+            if likeliest is not None and (self._words is None or not self._words.covers(folded, i)):
                 chars[i] = likeliest
                 changed = True
         return "".join(chars) if changed else text
