@@ -28,8 +28,7 @@ log = logging.getLogger(__name__)
 
 PACKAGE = Path(__file__).resolve().parent
 # The code and data an index depends on: changing any of it changes the key.
-SOURCES = ("core/*.py", "core/pinyin.txt", "core/hanwords.txt", "storage/faq_files.py", "faq_library.py",
-           "faq_cache.py")
+SOURCES = ("core/*.py", "core/*.txt", "storage/faq_files.py", "faq_library.py", "faq_cache.py")
 LIBRARIES = ("rapidfuzz", "numpy", "snowballstemmer", "PyStemmer", "PyYAML")
 KEEP = 4  # index files kept (one per recent FAQ version)
 INDEX_FILE = "faq-index-{}.pickle"

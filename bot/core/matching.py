@@ -846,7 +846,7 @@ class FaqIndex:
             family = self._families[topic] = self.faq.family(topic)
         return family
 
-    def _typical(self, topic: str, best: float, ranked: list[tuple[str, float]], explained: float,
+    def _typical(self, topic: str, best: float, lead: float, explained: float,
                  posterior: Mapping[str, np.ndarray] | None, several: bool) -> bool:
         """Whether the words' typicality (Naive Bayes) answers `topic` where its score alone does not. It must
         agree: its most likely topic is in `topic`'s family, and `topic` or a narrower one has at least
@@ -861,7 +861,7 @@ class FaqIndex:
         if support < t.typical_support or self._topic_ids[int(np.argmax(probabilities))] not in self._family(topic):
             return False
         return ((best >= t.typical_answer and explained >= t.typical_explained
-                 and best - self._rival(topic, ranked) >= t.typical_lead)
+                 and lead >= t.typical_lead)
                 or (best >= t.likely_answer and support >= t.likely_support)
                 or (several and best >= t.several_answer and support >= t.several_support))
 
@@ -872,10 +872,9 @@ class FaqIndex:
             family = family | self._small_talk
         return next((value for other, value in ranked if other not in family), 0.0)
 
-    def _confident(self, topic: str, best: float, ranked: list[tuple[str, float]]) -> bool:
-        """Whether `best` is high enough and far enough ahead of every topic unrelated to `topic`."""
+    def _confident(self, best: float, lead: float) -> bool:
+        """Whether `best` is high enough and `lead` (over every unrelated topic, `_rival`) far enough."""
         t = self.thresholds
-        lead = best - self._rival(topic, ranked)
         return best >= t.sure or (best >= t.answer and lead >= t.margin) or (best >= t.lead_answer
                                                                               and lead >= t.lead_margin)
 
@@ -889,13 +888,15 @@ class FaqIndex:
             return Match(MatchKind.FALLBACK, None, 0.0)
         best_id, best = ranked[0]
         score = round(best * 100, 1)
-        if self._confident(best_id, best, ranked) or self._typical(
-                best_id, best, ranked, (explained or {}).get(best_id, 0.0), posterior, several):
+        lead = best - self._rival(best_id, ranked)
+        if self._confident(best, lead) or self._typical(
+                best_id, best, lead, (explained or {}).get(best_id, 0.0), posterior, several):
             return Match(MatchKind.ANSWER, best_id, score, (), source.get(best_id))
         # Torn between two narrow topics of one broader topic ("how does the award work": applying, or the
         # winners?): the broader answer is right for both, and its buttons lead on to each.
         parent = self.faq.topics[best_id].refines if best_id in self.faq.topics else None
-        if parent is not None and scores.get(parent, 0.0) >= t.suggest and self._confident(parent, best, ranked):
+        if (parent is not None and scores.get(parent, 0.0) >= t.suggest
+                and self._confident(best, best - self._rival(parent, ranked))):
             return Match(MatchKind.ANSWER, parent, score, (), source.get(parent) or source.get(best_id))
         # "Did you mean: hello?" helps nobody: small talk is answered or left out of suggestions.
         picked = [topic for topic, value in ranked if value >= t.suggest and topic not in self._small_talk]
